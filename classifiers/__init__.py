@@ -1,0 +1,1 @@
+"""Quality and domain classifiers: LLM labelling, training, evaluation and pipeline inference."""

@@ -1,0 +1,118 @@
+"""File-system helpers over fsspec: the one place that knows local paths from object stores.
+
+Writes are atomic (temporary name, then rename) so a killed task never leaves a half-written
+file that a later run could mistake for finished work.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import uuid
+from typing import Any
+
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "row_group_size": 8192, "write_statistics": True}
+
+
+def filesystem(path: str) -> tuple[fsspec.AbstractFileSystem, str]:
+    """The fsspec file system of ``path`` and the path inside it."""
+    fs, inner = fsspec.core.url_to_fs(path)
+    return fs, inner
+
+
+def is_local(path: str) -> bool:
+    return "://" not in path or path.startswith("file://")
+
+
+def join(base: str, *parts: str) -> str:
+    return "/".join([base.rstrip("/"), *[p.strip("/") for p in parts]])
+
+
+def exists(path: str) -> bool:
+    fs, inner = filesystem(path)
+    return fs.exists(inner)
+
+
+def makedirs(path: str) -> None:
+    fs, inner = filesystem(path)
+    fs.makedirs(inner, exist_ok=True)
+
+
+def listdir(path: str, suffix: str = "") -> list[str]:
+    """Sorted full paths of the files directly under ``path`` ending with ``suffix``."""
+    fs, inner = filesystem(path)
+    if not fs.exists(inner):
+        return []
+    protocol = path.split("://", 1)[0] + "://" if "://" in path and not path.startswith("file://") else ""
+    names = [p for p in fs.ls(inner, detail=False) if p.endswith(suffix)]
+    return sorted(protocol + p if protocol and not p.startswith(protocol) else p for p in names)
+
+
+def remove(path: str, recursive: bool = False) -> None:
+    fs, inner = filesystem(path)
+    if fs.exists(inner):
+        fs.rm(inner, recursive=recursive)
+
+
+def atomic_write_bytes(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see either nothing or the whole file."""
+    fs, inner = filesystem(path)
+    parent = inner.rsplit("/", 1)[0] if "/" in inner else "."
+    fs.makedirs(parent, exist_ok=True)
+    if is_local(path):
+        tmp = f"{inner}.tmp-{uuid.uuid4().hex}"
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, inner)
+    else:  # object stores publish a PUT atomically
+        with fs.open(inner, "wb") as f:
+            f.write(data)
+
+
+def read_bytes(path: str) -> bytes:
+    fs, inner = filesystem(path)
+    with fs.open(inner, "rb") as f:
+        return f.read()
+
+
+def write_json(path: str, obj: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode())
+
+
+def read_json(path: str) -> Any:
+    return json.loads(read_bytes(path))
+
+
+def write_parquet(table: pa.Table, path: str) -> None:
+    """Write a table atomically with fixed settings, so equal tables give equal bytes."""
+    buf = io.BytesIO()
+    pq.write_table(table, buf, **PARQUET_OPTIONS)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def read_parquet(path: str, columns: list[str] | None = None) -> pa.Table:
+    fs, inner = filesystem(path)
+    with fs.open(inner, "rb") as f:
+        return pq.read_table(f, columns=columns)
+
+
+def copy(src: str, dst: str) -> None:
+    """Copy a file atomically (hard link when both are local)."""
+    if is_local(src) and is_local(dst):
+        os.makedirs(os.path.dirname(dst) or ".", exist_ok=True)
+        tmp = f"{dst}.tmp-{uuid.uuid4().hex}"
+        try:
+            os.link(src, tmp)
+        except OSError:
+            with open(src, "rb") as fi, open(tmp, "wb") as fo:
+                fo.write(fi.read())
+        os.replace(tmp, dst)
+    else:
+        atomic_write_bytes(dst, read_bytes(src))

@@ -1,0 +1,129 @@
+"""Run a phase's tasks on Ray (or in-process when Ray is not started) with resume.
+
+Each task writes its own outputs atomically and then a completion marker holding its counters.
+A re-run reads the markers and submits only the tasks that have none, so finished work is never
+redone and a crash can never leave a marker without its outputs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from curation.io import fs
+
+Counters = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work: ``fn(**kwargs)`` writes its outputs and returns JSON-able counters."""
+
+    task_id: str
+    fn: Callable[..., Counters]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ExecutorSettings:
+    """How tasks are run; set once per process by the pipeline (see ``configure``)."""
+
+    use_ray: bool = False
+    max_in_flight: int = 4
+    max_retries: int = 3
+    progress: bool = True
+
+
+SETTINGS = ExecutorSettings()
+
+
+def configure(*, use_ray: bool, max_in_flight: int, max_retries: int = 3, progress: bool = True) -> None:
+    SETTINGS.use_ray = use_ray
+    SETTINGS.max_in_flight = max(1, max_in_flight)
+    SETTINGS.max_retries = max_retries
+    SETTINGS.progress = progress
+
+
+def marker_path(marker_dir: str, task_id: str) -> str:
+    return fs.join(marker_dir, f"{task_id}.done.json")
+
+
+def _run_and_mark(task: Task, marker: str) -> Counters:
+    start = time.perf_counter()
+    counters = task.fn(**task.kwargs) or {}
+    counters = {**counters, "seconds": round(time.perf_counter() - start, 3)}
+    fs.write_json(marker, counters)
+    return counters
+
+
+def run_tasks(phase: str, tasks: Sequence[Task], marker_dir: str) -> list[Counters]:
+    """Run ``tasks`` (skipping those already marked done); return their counters in task order."""
+    ids = [t.task_id for t in tasks]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"phase {phase}: duplicate task ids")
+    results: dict[str, Counters] = {}
+    pending: list[Task] = []
+    for task in tasks:
+        marker = marker_path(marker_dir, task.task_id)
+        if fs.exists(marker):
+            results[task.task_id] = {**fs.read_json(marker), "resumed": True}
+        else:
+            pending.append(task)
+    bar = tqdm(
+        total=len(tasks), initial=len(results), desc=phase, unit="task", disable=not SETTINGS.progress, leave=False
+    )
+    docs_done = 0
+    start = time.perf_counter()
+
+    def record(task_id: str, counters: Counters) -> None:
+        nonlocal docs_done
+        results[task_id] = counters
+        docs_done += int(counters.get("in", 0))
+        bar.update(1)
+        bar.set_postfix(docs_per_s=f"{docs_done / max(time.perf_counter() - start, 1e-9):.0f}")
+
+    try:
+        if SETTINGS.use_ray and pending:
+            _run_on_ray(pending, marker_dir, record)
+        else:
+            for task in pending:
+                record(task.task_id, _run_and_mark(task, marker_path(marker_dir, task.task_id)))
+    finally:
+        bar.close()
+    return [results[t] for t in ids]
+
+
+def _run_on_ray(pending: list[Task], marker_dir: str, record: Callable[[str, Counters], None]) -> None:
+    import ray
+
+    remote = ray.remote(_run_and_mark).options(max_retries=SETTINGS.max_retries, retry_exceptions=False)
+    queue = list(reversed(pending))
+    in_flight: dict[Any, str] = {}
+    try:
+        while queue or in_flight:
+            while queue and len(in_flight) < SETTINGS.max_in_flight:
+                task = queue.pop()
+                in_flight[remote.remote(task, marker_path(marker_dir, task.task_id))] = task.task_id
+            done, _ = ray.wait(list(in_flight), num_returns=1)
+            for ref in done:
+                task_id = in_flight.pop(ref)
+                try:
+                    record(task_id, ray.get(ref))
+                except ray.exceptions.RayTaskError as err:
+                    raise TaskFailed(task_id, err.cause if err.cause is not None else err) from None
+    finally:
+        for ref in in_flight:
+            ray.cancel(ref, force=True)
+
+
+class TaskFailed(RuntimeError):
+    """A task raised; carries the task id and the original error for a one-line message."""
+
+    def __init__(self, task_id: str, cause: BaseException):
+        super().__init__(f"task {task_id} failed: {type(cause).__name__}: {cause}")
+        self.task_id = task_id
+        self.cause = cause
