@@ -64,7 +64,9 @@ def make_documents(columns: Mapping[str, Sequence | pa.Array]) -> pa.Table:
             arrays.append(value if value is not None else initial_signals(arrays[DOCUMENT_COLUMNS.index("text")]))
         elif field.name in columns:
             value = columns[field.name]
-            arrays.append(value if isinstance(value, pa.Array | pa.ChunkedArray) else pa.array(value, type=field.type))
+            if not isinstance(value, pa.Array | pa.ChunkedArray):
+                value = pa.array(value, type=field.type)
+            arrays.append(value.cast(field.type) if value.type != field.type else value)
         else:
             arrays.append(pa.nulls(n, type=field.type))
     table = pa.Table.from_arrays(arrays, names=DOCUMENT_COLUMNS)
