@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,9 @@ def ray_local():
 
     from curation.runtime import executor
 
+    # Ray workers must import task functions defined in test modules.
+    tests_dir = str(Path(__file__).parent)
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [tests_dir, os.environ.get("PYTHONPATH")]))
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     executor.configure(use_ray=True, max_in_flight=2, progress=False)
     yield ray

@@ -91,7 +91,11 @@ def run_tasks(phase: str, tasks: Sequence[Task], marker_dir: str) -> list[Counte
             _run_on_ray(pending, marker_dir, record)
         else:
             for task in pending:
-                record(task.task_id, _run_and_mark(task, marker_path(marker_dir, task.task_id)))
+                try:
+                    counters = _run_and_mark(task, marker_path(marker_dir, task.task_id))
+                except Exception as err:
+                    raise TaskFailed(task.task_id, err) from err
+                record(task.task_id, counters)
     finally:
         bar.close()
     return [results[t] for t in ids]

@@ -1,0 +1,67 @@
+"""The executor: markers make re-runs skip finished tasks; Ray retries tasks whose worker died."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from curation.io import fs
+from curation.runtime.executor import Task, TaskFailed, run_tasks
+
+
+def write_value(out: str, value: int, fail: bool = False) -> dict:
+    if fail:
+        raise ValueError("bad input")
+    Path(out).with_suffix(".runs").open("a").write("x")
+    fs.write_json(out, {"value": value})
+    return {"in": 1, "out": 1, "value": value}
+
+
+def die_once(flag: str, out: str) -> dict:
+    """Kill the worker process the first time (as a node loss or OOM kill would)."""
+    if not os.path.exists(flag):
+        Path(flag).touch()
+        os._exit(1)
+    fs.write_json(out, {"ok": True})
+    return {"in": 1}
+
+
+def tasks(tmp_path, fail_at=None):
+    return [
+        Task(f"t{i}", write_value, {"out": str(tmp_path / f"out{i}.json"), "value": i, "fail": i == fail_at})
+        for i in range(5)
+    ]
+
+
+def runs(tmp_path):
+    return {p.stem: len(p.read_text()) for p in tmp_path.glob("*.runs")}
+
+
+def test_failed_task_stops_the_phase_and_rerun_redoes_only_unfinished(tmp_path):
+    markers = str(tmp_path / "_done")
+    with pytest.raises(TaskFailed, match="t3.*ValueError: bad input"):
+        run_tasks("p", tasks(tmp_path, fail_at=3), markers)
+    assert runs(tmp_path) == {"out0": 1, "out1": 1, "out2": 1}
+    results = run_tasks("p", tasks(tmp_path), markers)
+    assert [r["value"] for r in results] == [0, 1, 2, 3, 4]
+    assert [bool(r.get("resumed")) for r in results] == [True, True, True, False, False]
+    assert runs(tmp_path) == {f"out{i}": 1 for i in range(5)}  # nothing ran twice
+
+
+def test_duplicate_task_ids_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="duplicate"):
+        run_tasks("p", tasks(tmp_path) + tasks(tmp_path)[:1], str(tmp_path / "_done"))
+
+
+@pytest.mark.ray
+def test_ray_retries_a_task_whose_worker_died(tmp_path, ray_local):
+    flag, out = str(tmp_path / "died"), str(tmp_path / "out.json")
+    results = run_tasks("crash", [Task("only", die_once, {"flag": flag, "out": out})], str(tmp_path / "_done"))
+    assert os.path.exists(flag) and fs.read_json(out) == {"ok": True}
+    assert results[0]["in"] == 1
+
+
+@pytest.mark.ray
+def test_ray_run_matches_in_process_results(tmp_path, ray_local):
+    results = run_tasks("p", tasks(tmp_path), str(tmp_path / "_done"))
+    assert [r["value"] for r in results] == list(range(5))
