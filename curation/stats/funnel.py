@@ -13,6 +13,7 @@ def funnel_rows(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for phase in manifest.get("phases", []):
         rejected = phase.get("rejected", {})
+        counters = phase.get("counters", {})
         rows.append(
             {
                 "phase": phase["name"],
@@ -23,22 +24,39 @@ def funnel_rows(manifest: dict[str, Any]) -> list[dict[str, Any]]:
                 "tasks": phase.get("tasks", 0),
                 "resumed": phase.get("resumed_tasks", 0),
                 "seconds": phase.get("wall_seconds", 0.0),
+                # Phases that know token counts report them as counters ``tokens_in``/``tokens_out``
+                # (or ``tokens`` for what they wrote); None where a phase does not count tokens.
+                "tokens_in": counters.get("tokens_in"),
+                "tokens_out": counters.get("tokens_out", counters.get("tokens")),
+                "counters": counters,
             }
         )
     return rows
 
 
 def funnel_table(manifest: dict[str, Any]) -> Table:
+    return funnel_rows_table(funnel_rows(manifest))
+
+
+def funnel_rows_table(rows: list[dict[str, Any]]) -> Table:
+    """The funnel table from ``funnel_rows`` (also as stored in ``stats/funnel.json``)."""
+    token_keys = [k for k in ("tokens_in", "tokens_out") if any(row.get(k) is not None for row in rows)]
     table = Table(title="Funnel", title_justify="left")
-    for name, justify in [("phase", "left"), ("in", "right"), ("out", "right"), ("rejected", "right"),
-                          ("top reasons", "left"), ("tasks", "right"), ("s", "right")]:
+    columns = [("phase", "left"), ("in", "right"), ("out", "right"), ("rejected", "right"), ("top reasons", "left")]
+    columns += [(key.replace("_", " "), "right") for key in token_keys]
+    for name, justify in [*columns, ("tasks", "right"), ("s", "right")]:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for row in funnel_rows(manifest):
+    for row in rows:
         reasons = ", ".join(f"{k} {v}" for k, v in list(row["reasons"].items())[:4])
         tasks = f"{row['tasks']}" + (f" ({row['resumed']} resumed)" if row["resumed"] else "")
-        table.add_row(row["phase"], f"{row['in']:,}", f"{row['out']:,}", f"{row['rejected']:,}", reasons, tasks,
-                      f"{row['seconds']:.1f}")
+        tokens = [_count(row.get(key)) for key in token_keys]
+        table.add_row(row["phase"], f"{row['in']:,}", f"{row['out']:,}", f"{row['rejected']:,}", reasons, *tokens,
+                      tasks, f"{row['seconds']:.1f}")
     return table
+
+
+def _count(value: int | float | None) -> str:
+    return "" if value is None else f"{int(value):,}"
 
 
 def print_funnel(manifest: dict[str, Any], console: Console | None = None) -> None:

@@ -1,0 +1,53 @@
+"""Distributions over the curated documents (``DIR/docs``), joined with shard tokens when present."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from curation.stats.files import find_files, read_columns
+from curation.stats.summary import describe, shares
+
+GROUP_COLUMNS = ("lang", "domain", "source")
+READ_COLUMNS = ["id", "text", *GROUP_COLUMNS, "quality_score"]
+
+
+def document_table(folder: str) -> pa.Table | None:
+    """id, lang, domain, source, quality_score and ``chars`` of every document; texts are dropped per file."""
+    tables = []
+    for path in find_files(folder):
+        part = read_columns(path, READ_COLUMNS)
+        chars = pc.fill_null(pc.utf8_length(part.column("text").cast(pa.string())), 0).cast(pa.int64())
+        tables.append(part.drop_columns(["text"]).append_column("chars", chars))
+    if not tables:
+        return None
+    table = pa.concat_tables(tables, promote_options="permissive")
+    return table.set_column(table.schema.get_field_index("quality_score"), "quality_score",
+                            table.column("quality_score").cast(pa.float64()))
+
+
+def with_tokens(docs: pa.Table, doc_tokens: pa.Table) -> pa.Table:
+    """Add each document's packed ``tokens`` (0 when it is not in the shards, e.g. sampled out by the mix)."""
+    joined = docs.join(doc_tokens.select(["id", "tokens"]), "id", join_type="left outer")
+    return joined.set_column(joined.schema.get_field_index("tokens"), "tokens",
+                             pc.fill_null(joined.column("tokens"), 0).cast(pa.int64()))
+
+
+def document_stats(docs: pa.Table, doc_tokens: pa.Table) -> dict[str, Any]:
+    """Lengths, quality scores, shares per language/domain/source (documents, chars, tokens)."""
+    has_tokens = doc_tokens.num_rows > 0
+    if has_tokens:
+        docs = with_tokens(docs, doc_tokens)
+    weights = ["chars", "tokens"] if has_tokens else ["chars"]
+    in_docs = pc.is_in(doc_tokens.column("id"), value_set=docs.column("id").combine_chunks())
+    return {
+        "documents": docs.num_rows,
+        "chars": describe(docs.column("chars"), log=True),
+        "tokens": describe(doc_tokens.column("tokens"), log=True) if has_tokens else None,
+        "quality_score": describe(docs.column("quality_score"), bins=20),
+        "shares": {key: shares(docs, key, weights) for key in GROUP_COLUMNS},
+        # Packed documents whose id is not in docs/ (a mix phase that renames copies, or a stale docs/).
+        "shard_documents_not_in_docs": int(pc.sum(pc.invert(in_docs)).as_py() or 0) if has_tokens else 0,
+    }

@@ -1,0 +1,116 @@
+"""Statistics of a finished run, written as ``DIR/stats/<section>.json`` and read back by ``curate stats``.
+
+Sections: ``funnel`` (documents and tokens in/out per phase, rejects by reason, from the
+manifest), ``documents`` (lengths in chars and tokens, quality scores, language/domain/source
+shares), ``shards`` (rows, tokens, documents per row, split documents, padding), ``dedup``
+(duplicate-cluster sizes) and ``meta`` (which manifest they describe, to spot stale stats).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from rich.console import Console
+
+from curation.io import fs
+from curation.stats.dedup import cluster_stats
+from curation.stats.documents import document_stats, document_table
+from curation.stats.funnel import funnel_rows
+from curation.stats.shards import shard_stats
+from curation.stats.tables import print_run_stats
+
+SECTIONS = ("meta", "funnel", "documents", "shards", "dedup")
+STATS_VERSION = 1
+
+
+class StatsError(ValueError):
+    """The folder is neither a run folder nor a shard folder; phrased as one line for the user."""
+
+
+def _manifest(run_dir: str) -> tuple[dict[str, Any], str | None]:
+    """The run manifest and the sha256 of its bytes (``{}``, None when the run has none yet)."""
+    path = fs.join(run_dir, "manifest.json")
+    if not fs.exists(path):
+        return {}, None
+    data = fs.read_bytes(path)
+    return json.loads(data), hashlib.sha256(data).hexdigest()
+
+
+def funnel_stats(manifest: dict[str, Any], shards: dict[str, Any] | None, documents: int | None) -> dict[str, Any]:
+    rows = funnel_rows(manifest)
+    by_reason: dict[str, int] = {}
+    for row in rows:
+        for reason, n in row["reasons"].items():
+            by_reason[reason] = by_reason.get(reason, 0) + n
+    return {
+        "phases": rows,
+        "documents_in": rows[0]["in"] if rows else None,
+        "documents_out": documents,
+        "rejected": sum(by_reason.values()),
+        "rejected_by_reason": dict(sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "tokens_out": shards["total"]["document_tokens"] if shards else None,
+    }
+
+
+def compute_run_stats(run_dir: str, write: bool = True) -> dict[str, Any]:
+    """Compute every statistic of a run folder and (by default) write ``DIR/stats/<section>.json``."""
+    run_dir = run_dir.rstrip("/")
+    manifest, digest = _manifest(run_dir)
+    shards, doc_tokens = shard_stats(fs.join(run_dir, "shards"))
+    docs = document_table(fs.join(run_dir, "docs"))
+    stats = {
+        "meta": {"run_dir": run_dir, "manifest_sha256": digest, "stats_version": STATS_VERSION},
+        "funnel": funnel_stats(manifest, shards, docs.num_rows if docs is not None else None),
+        "documents": document_stats(docs, doc_tokens) if docs is not None else None,
+        "shards": shards,
+        "dedup": cluster_stats(run_dir, manifest),
+    }
+    if write:
+        for section in SECTIONS:
+            fs.write_json(fs.join(run_dir, "stats", f"{section}.json"), stats[section])
+    return stats
+
+
+def load_run_stats(run_dir: str) -> dict[str, Any] | None:
+    """The stats stored in ``DIR/stats``, or None when absent, incomplete or older than the manifest."""
+    paths = {s: fs.join(run_dir, "stats", f"{s}.json") for s in SECTIONS}
+    if not all(fs.exists(p) for p in paths.values()):
+        return None
+    stats = {s: fs.read_json(p) for s, p in paths.items()}
+    meta = stats["meta"] or {}
+    if meta.get("stats_version") != STATS_VERSION or meta.get("manifest_sha256") != _manifest(run_dir)[1]:
+        return None
+    return stats
+
+
+def is_run_folder(folder: str) -> bool:
+    """A run folder has ``docs/`` or a manifest with phases (a shard folder's manifest has none)."""
+    return fs.exists(fs.join(folder, "docs")) or "phases" in _manifest(folder)[0]
+
+
+def run_or_shard_stats(folder: str) -> dict[str, Any]:
+    """Stats of a run folder (stored ones when fresh, else computed and stored) or of a shard folder."""
+    folder = folder.rstrip("/")
+    if is_run_folder(folder):
+        stats = load_run_stats(folder)
+        if stats is not None:
+            return stats
+        try:
+            return compute_run_stats(folder)
+        except PermissionError:  # a read-only run folder: show the stats without storing them
+            return compute_run_stats(folder, write=False)
+    shards, _ = shard_stats(folder)
+    if shards is None:
+        raise StatsError(f"{folder} is neither a run folder (docs/, manifest.json) nor a shard folder (*.parquet)")
+    return {"meta": {"shard_dir": folder, "stats_version": STATS_VERSION}, "shards": shards}
+
+
+def stats_command(run_dir: str, as_json: bool) -> None:
+    """What ``curate stats DIR [--json]`` does: print a run's (or shard folder's) statistics."""
+    stats = run_or_shard_stats(run_dir)
+    if as_json:
+        print(json.dumps(stats, indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        print_run_stats(stats, Console())

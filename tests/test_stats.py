@@ -1,0 +1,133 @@
+"""Run statistics on a run folder written from the schemas: funnel, distributions, shards, dedup clusters."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pyarrow as pa
+import pytest
+from rich.console import Console
+
+from curation.schema import SHARD_SCHEMA
+from curation.stats import StatsError, compute_run_stats, load_run_stats, print_run_stats, stats_command
+from curation.stats.shards import segments
+from stats_run import SOURCES, make_run
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("run")
+    truth = make_run(root)
+    return root, truth, compute_run_stats(str(root))
+
+
+def test_shard_statistics_match_the_packing(run):
+    _, truth, stats = run
+    total = stats["shards"]["total"]
+    assert total["rows"] == truth["rows"] and total["seq_len"] == truth["seq_len"]
+    assert total["tokens"] == truth["rows"] * truth["seq_len"]
+    assert total["pad_tokens"] == truth["pad_tokens"]
+    assert total["document_tokens"] == sum(truth["tokens"].values())
+    assert total["padding_share"] == pytest.approx(truth["pad_tokens"] / total["tokens"], abs=1e-6)
+    assert total["documents"] == truth["documents"]
+    assert total["split_documents"] == len(truth["split"])
+    assert total["documents_per_row"]["count"] == truth["rows"]
+    assert sum(total["documents_per_row"]["counts"].values()) == truth["rows"]
+    assert total["tokens_per_document"]["max"] == max(truth["tokens"].values())
+    assert set(stats["shards"]["splits"]) == {"train", "validation"}
+    assert stats["shards"]["splits"]["train"]["rows"] == truth["train_rows"]
+    assert stats["shards"]["manifest"]["seq_len"] == truth["seq_len"]
+
+
+def test_document_distributions_and_tokens_per_source(run):
+    _, truth, stats = run
+    docs = stats["documents"]
+    assert docs["documents"] == truth["documents"]
+    assert docs["chars"]["sum"] == sum(truth["chars"].values())
+    assert docs["tokens"]["sum"] == sum(truth["tokens"].values())
+    assert 0.5 <= docs["quality_score"]["min"] <= docs["quality_score"]["max"] <= 1
+    assert sum(docs["quality_score"]["histogram"]["counts"]) == truth["documents"]
+    by_source = docs["shares"]["source"]
+    assert set(by_source) == set(SOURCES)
+    assert sum(e["tokens"] for e in by_source.values()) == sum(truth["tokens"].values())
+    assert sum(e["tokens_share"] for e in by_source.values()) == pytest.approx(1, abs=1e-4)
+    assert "(none)" in docs["shares"]["lang"]  # documents without a language are counted, not dropped
+    assert docs["shard_documents_not_in_docs"] == 0
+
+
+def test_funnel_and_dedup_clusters(run):
+    _, truth, stats = run
+    funnel = stats["funnel"]
+    assert [p["phase"] for p in funnel["phases"]] == ["extract", "dedup_minhash", "quality", "pack"]
+    assert funnel["documents_in"] == funnel["phases"][0]["in"] == truth["documents_in"]
+    assert funnel["documents_out"] == truth["documents"]
+    assert funnel["rejected_by_reason"]["quality.threshold"] == truth["rejected_quality"]
+    assert funnel["phases"][-1]["tokens_out"] == funnel["tokens_out"] == sum(truth["tokens"].values())
+    clusters = stats["dedup"]["dedup_minhash/clusters.parquet"]
+    assert clusters["clusters"] == 3 and clusters["documents"] == 9 and clusters["duplicates"] == 6
+    assert clusters["size_counts"] == {"2": 1, "3": 1, "4": 1}
+
+
+def test_stats_are_written_and_read_back_until_the_manifest_changes(run, tmp_path):
+    root, _, stats = run
+    assert {p.name for p in (root / "stats").glob("*.json")} == {f"{s}.json" for s in stats}
+    assert load_run_stats(str(root)) == json.loads(json.dumps(stats))
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)
+    (copy / "manifest.json").write_text((copy / "manifest.json").read_text().replace('"tasks": 1', '"tasks": 3'))
+    assert load_run_stats(str(copy)) is None  # stale: a re-run rewrote the manifest
+
+
+def test_stats_command_prints_tables_and_json(run, capsys, tmp_path):
+    root, truth, _ = run
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)
+    shutil.rmtree(copy / "stats")
+    stats_command(str(copy), as_json=True)  # computes the missing stats/ and stores them
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["shards"]["total"]["rows"] == truth["rows"]
+    assert (copy / "stats" / "shards.json").exists()
+    console = Console(record=True, width=160)
+    print_run_stats(printed, console)
+    text = console.export_text()
+    for title in ("Funnel", "Documents", "By source", "Duplicate clusters", "Shards", "quality.threshold"):
+        assert title in text
+
+
+def test_a_shard_folder_alone(run, capsys):
+    root, truth, _ = run
+    stats_command(str(root / "shards"), as_json=True)
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["shards"]["total"]["rows"] == truth["rows"] and "documents" not in printed
+    assert not (root / "shards" / "stats").exists()
+
+
+def test_run_without_shards_or_classifier(tmp_path):
+    make_run(tmp_path, docs=30, quality=False)
+    shutil.rmtree(tmp_path / "shards")
+    stats = compute_run_stats(str(tmp_path))
+    assert stats["shards"] is None and stats["documents"]["tokens"] is None
+    assert stats["documents"]["quality_score"] == {"count": 0}
+    assert stats["funnel"]["tokens_out"] is None
+    console = Console(record=True, width=160)
+    print_run_stats(stats, console)
+    assert "no shards" in console.export_text()
+
+
+def test_not_a_run_folder(tmp_path):
+    with pytest.raises(StatsError, match="neither a run folder"):
+        stats_command(str(tmp_path / "missing"), as_json=False)
+
+
+def test_segments_from_cu_seqlens():
+    rows = pa.Table.from_pylist([
+        {"input_ids": [0] * 8, "cu_seqlens": [0, 3, 8], "doc_ids": ["a", "b"], "seg_offsets": [5, 0]},
+        {"input_ids": [0] * 8, "cu_seqlens": [0, 2, 6, 8], "doc_ids": ["b", "c", ""], "seg_offsets": [5, 0, 0]},
+    ], schema=SHARD_SCHEMA)
+    seg = segments(rows)
+    assert seg["length"].tolist() == [3, 5, 2, 4, 2]
+    assert seg["row"].tolist() == [0, 0, 1, 1, 1]
+    assert seg["doc_id"].to_pylist() == ["a", "b", "b", "c", ""]
+    assert seg["offset"].tolist() == [5, 0, 5, 0, 0]
+    assert seg["row_tokens"].tolist() == [8, 8]
