@@ -1,0 +1,96 @@
+"""Bytes to text for web payloads: undo HTTP transfer/content encodings, then pick a charset.
+
+Charset order (as browsers do, minus full HTML5 sniffing): a byte-order mark, the HTTP
+``Content-Type`` charset, the page's ``<meta charset>``, UTF-8, then resiliparse's detector
+(uchardet). The first that decodes strictly wins; otherwise the first that decodes with at most
+a few replacement characters; otherwise the page is undecodable.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+
+from fastwarc.stream_io import BrotliReader, ChunkedReader, GzipReader
+from resiliparse.parse.encoding import detect_encoding, map_encoding_to_html5
+
+META_CHARSET = re.compile(rb"""<meta[^>]{0,300}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.IGNORECASE)
+META_SCAN_BYTES = 4096
+MAX_REPLACEMENT_SHARE = 0.001  # a stray bad byte per KiB is a damaged page, not a wrong charset
+MAX_NUL_SHARE = 0.001  # text with NULs is binary in disguise
+BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+class PayloadError(ValueError):
+    """A payload whose HTTP encoding cannot be undone."""
+
+
+def undo_http_encodings(body: bytes, transfer_encoding: str | None, content_encoding: str | None) -> bytes:
+    """Remove ``Transfer-Encoding: chunked`` and gzip/deflate/br ``Content-Encoding``."""
+    try:
+        if transfer_encoding and "chunked" in transfer_encoding.lower():
+            body = _read_all(ChunkedReader(io.BytesIO(body)))
+        coding = (content_encoding or "").strip().lower()
+        if coding in ("gzip", "x-gzip"):
+            body = _read_all(GzipReader(io.BytesIO(body)))
+        elif coding == "deflate":
+            body = _read_all(GzipReader(io.BytesIO(body), zlib=True))
+        elif coding == "br":
+            body = _read_all(BrotliReader(io.BytesIO(body)))
+    except OSError as err:
+        raise PayloadError(str(err)) from None
+    return body
+
+
+def _read_all(reader) -> bytes:
+    parts = []
+    while chunk := reader.read(1 << 20):
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def charset_label(name: str | None) -> str | None:
+    """A Python codec name for a web charset label (WHATWG mapping), or None if unknown."""
+    if not name:
+        return None
+    label = map_encoding_to_html5(name.strip().strip("\"'"), fallback_utf8=False)
+    try:
+        return codecs.lookup(label).name if label else None
+    except LookupError:
+        return None
+
+
+def meta_charset(data: bytes) -> str | None:
+    match = META_CHARSET.search(data[:META_SCAN_BYTES])
+    return charset_label(match.group(1).decode("ascii")) if match else None
+
+
+def charset_from_content_type(content_type: str | None) -> str | None:
+    """The ``charset=`` parameter of a Content-Type header value."""
+    match = re.search(r"charset\s*=\s*[\"']?([^\"';\s]+)", content_type or "", re.IGNORECASE)
+    return charset_label(match.group(1)) if match else None
+
+
+def decode_html(data: bytes, http_charset: str | None) -> tuple[str, str] | None:
+    """``(text, charset used)``, or None when no candidate charset gives sane text."""
+    candidates = [enc for bom, enc in BOMS if data.startswith(bom)]
+    candidates += [charset_label(http_charset), meta_charset(data), "utf-8"]
+    candidates.append(charset_label(detect_encoding(data, from_html_meta=False)))
+    ordered = list(dict.fromkeys(c for c in candidates if c))
+    for enc in ordered:
+        try:
+            return _sane(data.decode(enc), enc)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    for enc in ordered:
+        text = data.decode(enc, errors="replace")
+        if text.count("\ufffd") <= MAX_REPLACEMENT_SHARE * len(text) + 1:
+            return _sane(text, enc)
+    return None
+
+
+def _sane(text: str, enc: str) -> tuple[str, str] | None:
+    if text.count("\x00") > MAX_NUL_SHARE * len(text):
+        return None
+    return text.removeprefix("\ufeff"), enc

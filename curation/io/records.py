@@ -1,0 +1,96 @@
+"""Collecting what a read task finds: raw records, rejected records and stream-level counters.
+
+Raw records are what the extraction stage consumes (HTML or text in ``content``); rejects are
+document rows with a ``reason`` so they can be written to ``rejects/`` like any other stage's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date, datetime, timezone
+from typing import Any
+
+import pyarrow as pa
+
+from curation.schema import empty_rejects, make_documents, split_by_reason
+
+RAW_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("url", pa.string()),
+        pa.field("date", pa.string()),
+        pa.field("source", pa.string()),
+        pa.field("meta", pa.string()),
+        pa.field("content", pa.large_string()),
+        pa.field("content_kind", pa.string()),
+    ]
+)
+
+
+def normalize_date(value: Any) -> str | None:
+    """An ISO-8601 UTC timestamp ``YYYY-MM-DDTHH:MM:SSZ`` (comparable as a string), or None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        moment = datetime.fromtimestamp(value, tz=timezone.utc)
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def dump_meta(meta: dict[str, Any]) -> str:
+    """Meta as canonical JSON (sorted keys, no nulls) so equal records give equal bytes."""
+    return json.dumps({k: v for k, v in meta.items() if v is not None}, sort_keys=True, ensure_ascii=False, default=str)
+
+
+class RecordSink:
+    """Accumulates one task's output; ``tables()`` returns ``(raw_records, rejects, counters)``."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.raw: dict[str, list] = {name: [] for name in RAW_SCHEMA.names}
+        self.rejected: dict[str, list] = {"id": [], "url": [], "date": [], "meta": [], "text": [], "reason": []}
+        self.skipped: Counter[str] = Counter()
+        self.records = 0
+        self.other = 0
+
+    def add(self, rid: str, url: str | None, when: str | None, meta: dict[str, Any], content: str, kind: str) -> None:
+        self.records += 1
+        for name, value in zip(RAW_SCHEMA.names, (rid, url, when, self.source, dump_meta(meta), content, kind)):
+            self.raw[name].append(value)
+
+    def reject(self, reason: str, rid: str, url: str | None, when: str | None, meta: dict[str, Any]) -> None:
+        """A record that has an identity but cannot become a document."""
+        self.records += 1
+        for name, value in zip(self.rejected, (rid, url, when, dump_meta(meta), None, reason)):
+            self.rejected[name].append(value)
+
+    def skip(self, reason: str) -> None:
+        """Stream damage with no record to show for it: only counted."""
+        self.skipped[reason] += 1
+
+    def count_other(self) -> None:
+        """A record that is not a document (WARC request, metadata, warcinfo, revisit...)."""
+        self.other += 1
+
+    def tables(self) -> tuple[pa.Table, pa.Table, dict[str, Any]]:
+        raw = pa.Table.from_pydict(self.raw, schema=RAW_SCHEMA)
+        rejects = empty_rejects()
+        if self.rejected["id"]:
+            columns = {k: v for k, v in self.rejected.items() if k != "reason"}
+            docs = make_documents({**columns, "source": [self.source] * len(columns["id"])})
+            _, rejects = split_by_reason(docs, self.rejected["reason"])
+        counters: dict[str, Any] = {"records_read": self.records, "records_other": self.other}
+        if self.skipped:
+            counters["skipped"] = dict(sorted(self.skipped.items()))
+        return raw, rejects, counters
