@@ -1,0 +1,110 @@
+"""Unit tests of the dedup building blocks: normalisation, shingles, MinHash, buckets, components."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from curation.dedup.components import flatten, union
+from curation.dedup.config import MinHashConfig
+from curation.dedup.hashing import partition_bounds, partition_of
+from curation.dedup.keyed import canonical_url
+from curation.dedup.lines import buckets
+from curation.dedup.minhash import bucket_pairs
+from curation.dedup.normalize import normalize, words
+from curation.dedup.shingles import jaccard, shingle_sets
+from curation.dedup.signatures import MinHasher, sketch
+from tests.dedup_data import edit, random_text, vocabulary
+
+
+def test_normalize_lowercases_strips_accents_punctuation_and_digits():
+    out = normalize(pa.array(["Héllo,  WORLD! Price: 3.14 or 1,000 —\tnaïve", None]))
+    assert out.to_pylist() == ["hello world price 0 or 0 naive", ""]
+    assert words(pa.array(["", " a  b "])).to_pylist() == [[], ["a", "b"]]
+
+
+def test_shingles_are_sorted_distinct_ngrams_and_short_docs_get_one():
+    values, offsets = shingle_sets(pa.array(["a b c d e f", "A, b c d e f!", "x y", "", "a b a b a b a b"]), 5)
+    sets = [values[offsets[i] : offsets[i + 1]] for i in range(5)]
+    assert [s.size for s in sets] == [2, 2, 1, 0, 2]
+    assert np.array_equal(sets[0], sets[1])  # normalisation makes them identical
+    assert all(np.all(np.diff(s.astype(np.float64)) > 0) for s in sets)
+
+
+def test_minhash_estimates_jaccard():
+    rng = random.Random(0)
+    vocab = vocabulary(rng)
+    base = random_text(rng, vocab, 400)
+    texts = [base] + [edit(rng, vocab, base, k) for k in (5, 20, 60)]
+    values, offsets = shingle_sets(pa.array(texts), 5)
+    hasher = MinHasher(20, 6, seed=1)
+    sig = hasher.signatures(values, offsets)
+    for i in range(1, 4):
+        true = jaccard(values[offsets[0] : offsets[1]], values[offsets[i] : offsets[i + 1]])
+        assert abs((sig[0] == sig[i]).mean() - true) < 0.12
+    keys = hasher.band_keys(sig)
+    assert (keys[0] == keys[1]).sum() >= 10  # J ~ 0.88: most bands collide
+    assert (keys[0] == keys[3]).sum() <= 2  # J ~ 0.3: almost none
+
+
+def test_sketch_batches_do_not_change_results():
+    rng = random.Random(1)
+    vocab = vocabulary(rng)
+    texts = pa.chunked_array([pa.array([random_text(rng, vocab, rng.randint(0, 60)) for _ in range(50)])])
+    one = sketch(texts, MinHashConfig(batch_docs=64))
+    many = sketch(texts, MinHashConfig(batch_docs=7))
+    for a, b in zip(one, many):
+        assert np.array_equal(a, b)
+
+
+def test_s_curve_default_beats_datatrove_at_threshold():
+    cfg = MinHashConfig()
+    ours = 1 - (1 - 0.8**cfg.rows) ** cfg.bands
+    datatrove = 1 - (1 - 0.8**8) ** 14
+    assert ours > 0.99 > datatrove
+
+
+def test_bucket_pairs_small_buckets_all_pairs_large_buckets_star():
+    band = np.zeros(7, dtype=np.uint16)
+    key = np.array([5, 5, 5, 9, 7, 7, 7], dtype=np.uint64)
+    node = np.array([30, 10, 20, 1, 3, 2, 4], dtype=np.uint64)
+    a, b = bucket_pairs(band, key, node, max_pairs=3)
+    assert sorted(zip(a.tolist(), b.tolist())) == [(2, 3), (2, 4), (3, 4), (10, 20), (10, 30), (20, 30)]
+    a, b = bucket_pairs(band, key, node, max_pairs=2)
+    assert sorted(zip(a.tolist(), b.tolist())) == [(2, 3), (2, 4), (10, 20), (10, 30)]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_union_find_matches_scipy_components(seed):
+    rng = np.random.default_rng(seed)
+    n, e = 3000, 2500
+    u, v = rng.integers(0, n, e), rng.integers(0, n, e)
+    parent = np.arange(n)
+    for chunk in np.array_split(np.arange(e), 5):
+        union(parent, u[chunk], v[chunk])
+    flatten(parent)
+    _, labels = connected_components(coo_matrix((np.ones(e), (u, v)), shape=(n, n)), directed=False)
+    for label in np.unique(labels):
+        members = np.nonzero(labels == label)[0]
+        assert np.all(parent[members] == members.min())
+
+
+def test_range_partitions_cover_keys():
+    keys = np.random.default_rng(0).integers(0, 2**64, 10_000, dtype=np.uint64, endpoint=False)
+    for n in (1, 3, 8):
+        parts = partition_of(keys, n)
+        for p in range(n):
+            lo, hi = partition_bounds(p, n)
+            inside = (keys >= np.uint64(lo)) & ((keys < np.uint64(hi)) if hi < 2**64 else True)
+            assert np.array_equal(inside, parts == p)
+
+
+def test_canonical_url_and_line_buckets():
+    assert canonical_url(" HTTP://Example.COM:80/a?b=1#frag ") == "http://example.com/a?b=1"
+    assert canonical_url("https://example.com") == "https://example.com/"
+    assert buckets([5, 5, 5, 20, 1], 10) == [0, 0, 1, 2, 3]
