@@ -31,7 +31,7 @@ ROW_COLUMNS = ["input_ids", "cu_seqlens", "doc_ids"]
 def row_fields(input_ids: Sequence[int], cu_seqlens: Sequence[int], doc_ids: Sequence[str]) -> dict[str, Any]:
     """Training fields of one row as numpy arrays (and ``max_seqlen`` as an int)."""
     ids = np.asarray(input_ids, dtype=np.int64)
-    cu = np.asarray(cu_seqlens, dtype=np.int32)
+    cu = np.array(cu_seqlens, dtype=np.int32)
     lengths = np.diff(cu)
     document_index = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
     position_ids = np.arange(len(ids), dtype=np.int64) - np.repeat(cu[:-1], lengths)

@@ -1,0 +1,163 @@
+"""Mix phases: count (real tokens per document and its group) -> plan (driver) -> sample (copies).
+
+Tokens are counted with the shard tokenizer and its BOS/EOS settings, so every share in the
+report is in the tokens the shards will hold. Up-sampled documents come out as extra copies with
+ids ``<id>#rep<k>``; documents the mix leaves out are rejects (``mix.downsampled``,
+``mix.unmapped``, ``mix.low_quality``). The report goes to ``DIR/stats/mix_report.json`` (and a
+printable ``mix_report.txt``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from curation.io import fs
+from curation.mix.config import MixConfig
+from curation.mix.groups import assign_groups, sampling_weights
+from curation.mix.hashing import repeat_id, uniform
+from curation.mix.report import build_report, format_report
+from curation.mix.sampler import GroupPlan, copies, plan_mix, sampling_keys
+from curation.pack.config import PackConfig
+from curation.pack.tokenizer import get_tokenizer
+from curation.runtime.context import RunContext, fingerprint, part_id
+from curation.runtime.executor import Counters, Task
+from curation.schema import reject_counts, split_by_reason, with_column
+
+log = logging.getLogger(__name__)
+COUNT_SCHEMA = pa.schema(
+    [("id", pa.string()), ("group", pa.string()), ("tokens", pa.int64()), ("key", pa.float64()), ("reason", pa.string())]
+)
+
+
+def count_task(src: str, out_dir: str, cfg: MixConfig, pack: PackConfig, seed: int) -> Counters:
+    """Group, token count and sampling key of every document of one part -> ``counts-<part>``."""
+    docs = fs.read_parquet(src)
+    groups, values = assign_groups(docs, cfg)
+    reasons: list[str | None] = [None if g is not None else "mix.unmapped" for g in groups]
+    if cfg.min_quality is not None:
+        quality = docs.column(cfg.quality_column).to_pylist()
+        for i, q in enumerate(quality):
+            if reasons[i] is None and (q is None or q < cfg.min_quality):
+                reasons[i] = "mix.low_quality"
+    texts = docs.column("text").to_pylist()
+    tokenizer = get_tokenizer(pack.tokenizer, pack.add_bos, pack.add_eos)
+    tokens = np.zeros(len(texts), dtype=np.int64)
+    present = [i for i, t in enumerate(texts) if t]
+    for start in range(0, len(present), pack.batch_size):
+        batch = present[start : start + pack.batch_size]
+        tokens[batch] = tokenizer.count([texts[i] for i in batch])
+    ids = docs.column("id").to_pylist()
+    keys = sampling_keys(uniform(seed, "mix", ids), sampling_weights(docs, values, cfg))
+    table = pa.Table.from_arrays(
+        [pa.array(ids, pa.string()), pa.array(groups, pa.string()), pa.array(tokens), pa.array(keys), pa.array(reasons, pa.string())],
+        schema=COUNT_SCHEMA,
+    )
+    fs.write_parquet(table, fs.join(out_dir, f"counts-{part_id(src)}.parquet"))
+    return {"in": len(ids), "out": len(ids), "labelled": sum(v is not None for v in values), "tokens": int(tokens.sum())}
+
+
+def sample_task(src: str, counts: str, out_dir: str, plans: dict[str, GroupPlan], write_rejects: bool) -> Counters:
+    """Write each document of one part as many times as the plan says; the others are rejects."""
+    docs = fs.read_parquet(src)
+    table = fs.read_parquet(counts)
+    groups = np.array(table.column("group").to_pylist(), dtype=object)
+    keys = table.column("key").to_numpy()
+    ids = np.array(table.column("id").to_pylist(), dtype=str)
+    tokens = table.column("tokens").to_numpy()
+    reasons = table.column("reason").to_pylist()
+    n_copies = np.zeros(len(ids), dtype=np.int64)
+    realised: dict[str, dict[str, int]] = {}
+    for name, plan in plans.items():
+        rows = np.flatnonzero((groups == name) & pc.is_null(table.column("reason")).to_numpy(zero_copy_only=False))
+        n_copies[rows] = copies(plan, keys[rows], ids[rows])
+        realised[name] = {
+            "docs": int(n_copies[rows].sum()),
+            "unique_docs": int((n_copies[rows] > 0).sum()),
+            "tokens": int((n_copies[rows] * tokens[rows]).sum()),
+        }
+    reasons = [r if r is not None or n > 0 else "mix.downsampled" for r, n in zip(reasons, n_copies)]
+    _, rejected = split_by_reason(docs, reasons)
+    outputs = []
+    for copy in range(int(n_copies.max(initial=0))):
+        rows = np.flatnonzero(n_copies > copy)
+        chunk = docs.take(pa.array(rows))
+        if copy:
+            chunk = with_column(chunk, "id", [repeat_id(i, copy) for i in chunk.column("id").to_pylist()])
+        outputs.append(chunk)
+    kept = pa.concat_tables(outputs) if outputs else docs.slice(0, 0)
+    pid = part_id(src)
+    if write_rejects and rejected.num_rows:
+        fs.write_parquet(rejected, fs.join(out_dir, f"rejects-{pid}.parquet"))
+    fs.write_parquet(kept, fs.join(out_dir, f"part-{pid}.parquet"))
+    unmapped = [i for i, r in enumerate(reasons) if r == "mix.unmapped"]
+    return {
+        "in": docs.num_rows,
+        "out": kept.num_rows,
+        "rejected": reject_counts(rejected),
+        "groups": realised,
+        "unmapped_tokens": int(tokens[unmapped].sum()),
+    }
+
+
+def write_report(ctx: RunContext, report: dict[str, Any]) -> None:
+    stats = fs.join(ctx.run_dir, "stats")
+    fs.write_json(fs.join(stats, "mix_report.json"), report)
+    text = format_report(report)
+    fs.atomic_write_bytes(fs.join(stats, "mix_report.txt"), (text + "\n").encode())
+    log.info("%s", text)
+
+
+def run(ctx: RunContext, parts: list[str]) -> list[str]:
+    """Sample ``parts`` to the configured mix; return the new parts (the same when nothing is labelled)."""
+    cfg: MixConfig = ctx.config.mix
+    if not cfg.enabled:
+        return list(parts)
+    pack: PackConfig = ctx.config.pack
+    seed = int(ctx.config.seed)
+    tokenizer_settings = pack.model_dump(include={"tokenizer", "add_bos", "add_eos"})
+    count_fp = fingerprint("mix.count", cfg.model_dump(exclude={"budget_tokens"}), tokenizer_settings, seed, list(parts))
+    count_dir = ctx.work_dir("mix.count", count_fp)
+    results = ctx.run_phase(
+        "mix.count",
+        count_fp,
+        [Task(part_id(p), count_task, {"src": p, "out_dir": count_dir, "cfg": cfg, "pack": pack, "seed": seed}) for p in parts],
+    )
+    base = {"status": "mixed", "group_by": cfg.group_by, "seed": seed, "tokenizer": tokenizer_settings}
+    if not sum(r["labelled"] for r in results):
+        write_report(ctx, {**base, "status": f"skipped: no document has a value in '{cfg.group_by}'; documents pass once"})
+        return list(parts)
+    count_files = [fs.join(count_dir, f"counts-{part_id(p)}.parquet") for p in parts]
+    counts = pa.concat_tables([fs.read_parquet(f) for f in count_files])
+    budget, plans = plan_mix(counts.filter(pc.is_null(counts.column("reason"))), cfg)
+
+    sample_fp = fingerprint("mix.sample", {g: p.as_dict() for g, p in plans.items()}, count_fp)
+    sample_dir = ctx.work_dir("mix.sample", sample_fp)
+    write_rejects = bool(ctx.config.output.write_rejects)
+    tasks = [
+        Task(part_id(p), sample_task, {"src": p, "counts": c, "out_dir": sample_dir, "plans": plans, "write_rejects": write_rejects})
+        for p, c in zip(parts, count_files)
+    ]
+    sampled = ctx.run_phase("mix.sample", sample_fp, tasks)
+    realised: dict[str, dict[str, int]] = {}
+    for counters in sampled:
+        for group, got in counters["groups"].items():
+            for key, value in got.items():
+                realised.setdefault(group, {}).setdefault(key, 0)
+                realised[group][key] += value
+    rejected = {}
+    for counters in sampled:
+        for reason, n in counters["rejected"].items():
+            rejected[reason] = rejected.get(reason, 0) + n
+    extra = {
+        **base,
+        "unmapped_docs": rejected.get("mix.unmapped", 0),
+        "unmapped_tokens": sum(c["unmapped_tokens"] for c in sampled),
+        "rejected": rejected,
+    }
+    write_report(ctx, build_report(plans, realised, budget, extra))
+    return [fs.join(sample_dir, f"part-{part_id(p)}.parquet") for p in parts]
