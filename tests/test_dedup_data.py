@@ -1,4 +1,4 @@
-"""Small generated corpora with known duplicates for the dedup tests."""
+"""Small generated corpora with known duplicates for the dedup tests (helpers only, no tests)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from curation.dedup.phases import run
 from curation.io import fs
 from curation.runtime import executor
 from curation.runtime.context import RunContext
-from tests.dedup_data import edit, random_text, read_all, vocabulary, write_parts
+from tests.test_dedup_data import edit, random_text, read_all, vocabulary, write_parts
 
 ONLY = {"url": False, "exact": False, "minhash": False, "lines": False}
 

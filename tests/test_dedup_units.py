@@ -19,7 +19,7 @@ from curation.dedup.minhash import bucket_pairs
 from curation.dedup.normalize import normalize, words
 from curation.dedup.shingles import jaccard, shingle_sets
 from curation.dedup.signatures import MinHasher, sketch
-from tests.dedup_data import edit, random_text, vocabulary
+from tests.test_dedup_data import edit, random_text, vocabulary
 
 
 def test_normalize_lowercases_strips_accents_punctuation_and_digits():
