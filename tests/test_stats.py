@@ -131,3 +131,11 @@ def test_segments_from_cu_seqlens():
     assert seg["doc_id"].to_pylist() == ["a", "b", "b", "c", ""]
     assert seg["offset"].tolist() == [5, 0, 5, 0, 0]
     assert seg["row_tokens"].tolist() == [8, 8]
+
+
+def test_up_sampled_copies_count_for_their_original_document():
+    from curation.stats.documents import tokens_by_base_id
+
+    packed = pa.table({"id": ["a", "a#rep1", "a#rep2", "b"], "tokens": [10, 10, 10, 4]})
+    assert sorted(tokens_by_base_id(packed).to_pylist(), key=lambda r: r["id"]) == [
+        {"id": "a", "tokens": 30}, {"id": "b", "tokens": 4}]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from curation.mix.hashing import REPEAT_SEP
 from curation.stats.files import find_files, read_columns
 from curation.stats.summary import describe, shares
 
@@ -28,9 +30,16 @@ def document_table(folder: str) -> pa.Table | None:
                             table.column("quality_score").cast(pa.float64()))
 
 
+def tokens_by_base_id(doc_tokens: pa.Table) -> pa.Table:
+    """Packed tokens per original document: the mix's up-sampled copies (``<id>#rep<n>``) count for their original."""
+    base = pc.replace_substring_regex(doc_tokens.column("id").cast(pa.string()), pattern=re.escape(REPEAT_SEP) + r"\d+$", replacement="")
+    grouped = pa.table({"id": base, "tokens": doc_tokens.column("tokens")}).group_by("id").aggregate([("tokens", "sum")])
+    return pa.table({"id": grouped.column("id"), "tokens": grouped.column("tokens_sum")})
+
+
 def with_tokens(docs: pa.Table, doc_tokens: pa.Table) -> pa.Table:
     """Add each document's packed ``tokens`` (0 when it is not in the shards, e.g. sampled out by the mix)."""
-    joined = docs.join(doc_tokens.select(["id", "tokens"]), "id", join_type="left outer")
+    joined = docs.join(tokens_by_base_id(doc_tokens), "id", join_type="left outer")
     return joined.set_column(joined.schema.get_field_index("tokens"), "tokens",
                              pc.fill_null(joined.column("tokens"), 0).cast(pa.int64()))
 
@@ -41,7 +50,7 @@ def document_stats(docs: pa.Table, doc_tokens: pa.Table) -> dict[str, Any]:
     if has_tokens:
         docs = with_tokens(docs, doc_tokens)
     weights = ["chars", "tokens"] if has_tokens else ["chars"]
-    in_docs = pc.is_in(doc_tokens.column("id"), value_set=docs.column("id").combine_chunks())
+    in_docs = pc.is_in(tokens_by_base_id(doc_tokens).column("id"), value_set=docs.column("id").combine_chunks())
     return {
         "documents": docs.num_rows,
         "chars": describe(docs.column("chars"), log=True),

@@ -19,7 +19,9 @@ from curation.stats.summary import describe, int_counts
 
 SHARD_COLUMNS = ["cu_seqlens", "doc_ids", "seg_offsets"]
 SPLIT_NAMES = ("train", "validation", "valid", "val", "test")
-MANIFEST_KEYS = ("tokenizer", "seq_len", "bos_id", "eos_id", "pad_id", "add_bos", "add_eos", "delimiter", "mode")
+MANIFEST_KEYS = ("format", "tokenizer", "vocab_size", "seq_len", "bos_id", "eos_id", "pad_id", "add_bos", "add_eos",
+                 "delimiting", "mode", "seed", "validation_fraction")
+"""What the statistics repeat from the pack phase's ``shards/manifest.json`` (its per-file list is left out)."""
 
 
 def split_of(path: str, folder: str) -> str:
