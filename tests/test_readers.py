@@ -173,7 +173,11 @@ def test_payload_rules(tmp_path: Path) -> None:
         response(2, b""),
         response(3, b"<html>moved</html>", status="301 Moved Permanently"),
         response(4, HTML.format("Caf\xe9 cr\xe8me \u20ac5").encode("cp1252"), ctype="text/html; charset=windows-1252"),
-        response(5, HTML.format("Gr\xfc\xdfe").encode("latin-1").replace(b"<head>", b'<head><meta charset="iso-8859-1">'), ctype="text/html"),
+        response(
+            5,
+            HTML.format("Gr\xfc\xdfe").encode("latin-1").replace(b"<head>", b'<head><meta charset="iso-8859-1">'),
+            ctype="text/html",
+        ),
         response(6, b"<html>" + b"x" * 5000 + b"</html>"),
         response(7, bytes([0xFF, 0xFE, 0x00, 0x00]) * 200, ctype="text/html"),
         response(8, page(8), status="OK OK"),
@@ -200,7 +204,7 @@ def test_damaged_record_does_not_cost_the_rest(tmp_path: Path, gz: bool) -> None
     records = [response(n, page(n)) for n in range(6)]
     records[2] = response(2, page(2), content_length="twelve")
     path = write_warc(tmp_path / ("broken.warc" + (".gz" if gz else "")), records, gz=gz)
-    raw, rejects, counters = read_all(InputConfig(paths=[str(path)]))
+    raw, _, counters = read_all(InputConfig(paths=[str(path)]))
     assert set(raw.column("id").to_pylist()) >= {record_id("t", n) for n in (0, 1, 3, 4, 5)}
     assert skipped(counters) == {"read.malformed_stream": 1}
 
@@ -239,7 +243,16 @@ def test_single_gzip_member_is_not_split(tmp_path: Path) -> None:
 
 # --- rows formats -------------------------------------------------------------------------------
 
-ROWS = [{"id": f"doc-{i}", "text": f"Text of document {i}. " * (i % 4 + 1), "url": f"https://x.org/{i}", "date": "2024-05-01", "lang_hint": "en"} for i in range(200)]
+ROWS = [
+    {
+        "id": f"doc-{i}",
+        "text": f"Text of document {i}. " * (i % 4 + 1),
+        "url": f"https://x.org/{i}",
+        "date": "2024-05-01",
+        "lang_hint": "en",
+    }
+    for i in range(200)
+]
 
 
 def jsonl_bytes(rows: list[dict]) -> bytes:
@@ -247,7 +260,14 @@ def jsonl_bytes(rows: list[dict]) -> bytes:
 
 
 def test_jsonl_records_and_rejects(tmp_path: Path) -> None:
-    lines = jsonl_bytes(ROWS[:3]) + b"{not json\n" + b'{"id": "e", "text": "  "}\n' + b'{"id": "m"}\n' + b"[1, 2]\n\n" + b'{"text": "no id here"}\n'
+    lines = (
+        jsonl_bytes(ROWS[:3])
+        + b"{not json\n"
+        + b'{"id": "e", "text": "  "}\n'
+        + b'{"id": "m"}\n'
+        + b"[1, 2]\n\n"
+        + b'{"text": "no id here"}\n'
+    )
     path = tmp_path / "a.jsonl"
     path.write_bytes(lines)
     raw, rejects, _ = read_all(InputConfig(paths=[str(path)]))
@@ -309,7 +329,9 @@ def test_hf_save_to_disk(tmp_path: Path) -> None:
 
     ds = datasets.Dataset.from_list(ROWS)
     ds.save_to_disk(str(tmp_path / "ds"), num_shards=3)
-    datasets.DatasetDict({"train": ds.select(range(150)), "test": ds.select(range(150, 200))}).save_to_disk(str(tmp_path / "dd"))
+    datasets.DatasetDict({"train": ds.select(range(150)), "test": ds.select(range(150, 200))}).save_to_disk(
+        str(tmp_path / "dd")
+    )
     tasks = plan_input_tasks(InputConfig(paths=[str(tmp_path / "ds")]))
     assert [t.task_id for t in tasks] == ["00000-0000", "00000-0001", "00000-0002"] and tasks[0].format == "hf"
     raw, _, _ = read_all(InputConfig(paths=[str(tmp_path / "ds")]))

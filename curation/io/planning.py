@@ -172,4 +172,3 @@ def _row_group_ranges(fsys, inner: str, split_bytes: int) -> list[tuple[int, int
             start, size = i + 1, 0
     ranges.append((start, -1))
     return ranges
-

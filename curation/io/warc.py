@@ -55,7 +55,10 @@ def looks_like_html(body: bytes) -> bool:
 def add_response(sink: RecordSink, resp: Response, max_bytes: int) -> None:
     """Apply the response rules (status, type, size, encoding) and add a raw record or a reject."""
     meta = {"http_status": resp.status, "content_type": resp.content_type, **resp.meta}
-    reject = lambda reason, **more: sink.reject(reason, resp.rid, resp.url, resp.date, {**meta, **more})  # noqa: E731
+
+    def reject(reason: str, **more: Any) -> None:
+        sink.reject(reason, resp.rid, resp.url, resp.date, {**meta, **more})
+
     if resp.truncated:
         return reject("read.truncated")
     if resp.status is None:
