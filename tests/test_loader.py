@@ -39,7 +39,7 @@ def busiest_row(shard_dir: Path) -> dict:
     rows = []
     for path in shard_files(str(shard_dir)):
         table = fs.read_parquet(path)
-        rows += [dict(zip(table.column_names, r)) for r in zip(*(table.column(c).to_pylist() for c in table.column_names))]
+        rows += table.to_pylist()
     return max(rows, key=lambda r: len(r["doc_ids"]))
 
 
@@ -109,10 +109,14 @@ def test_dataset_splits_rows_across_workers_and_ranks(shards) -> None:
     seen = []
     for rank in range(2):
         loader = torch.utils.data.DataLoader(
-            PackedShardDataset(str(shard_dir), rank=rank, world_size=2), batch_size=2, num_workers=2, collate_fn=collate_packed
+            PackedShardDataset(str(shard_dir), rank=rank, world_size=2),
+            batch_size=2,
+            num_workers=2,
+            collate_fn=collate_packed,
         )
         for batch in loader:
-            assert batch["input_ids"].shape[1] == SEQ_LEN and batch["cu_seqlens"][-1] == SEQ_LEN * len(batch["input_ids"])
+            assert batch["input_ids"].shape[1] == SEQ_LEN
+            assert batch["cu_seqlens"][-1] == SEQ_LEN * len(batch["input_ids"])
             assert batch["max_seqlen"] <= SEQ_LEN
             seen += [r.tolist() for r in batch["input_ids"]]
     assert sorted(seen) == sorted(every)
@@ -138,7 +142,8 @@ def test_megatron_export_gives_whole_documents(shards, tmp_path: Path) -> None:
     sizes = np.frombuffer(idx, np.int32, n_seq, 34)
     pointers = np.frombuffer(idx, np.int64, n_seq, 34 + 4 * n_seq)
     doc_index = np.frombuffer(idx, np.int64, n_doc, 34 + 12 * n_seq)
-    assert n_seq == counts["documents"] == len(texts) and n_doc == n_seq + 1 and doc_index.tolist() == list(range(n_doc))
+    assert n_seq == counts["documents"] == len(texts)
+    assert n_doc == n_seq + 1 and doc_index.tolist() == list(range(n_doc))
     data = np.fromfile(tmp_path / "corpus.bin", np.int32)
     docs = sorted(data[p // 4 : p // 4 + s].tolist() for p, s in zip(pointers, sizes))
     assert docs == sorted(reference_tokens(t) for t in texts)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_pack import make_texts, pack_run, write_parts
+from test_pack import make_texts, write_parts
 
 from curation.config import ConfigError, parse_config
 from curation.io import fs
@@ -89,10 +89,11 @@ def test_same_seed_same_bytes_other_seed_other_sample(tmp_path: Path) -> None:
 
 def test_quality_and_value_weights_steer_down_sampling(tmp_path: Path) -> None:
     parts = corpus(tmp_path)
-    docs = {i: row for p in parts for i, row in zip(fs.read_parquet(p).column("id").to_pylist(), fs.read_parquet(p).to_pylist())}
+    docs = {row["id"]: row for p in parts for row in fs.read_parquet(p).to_pylist()}
 
     def general_picks(out: list[str]) -> list[dict]:
-        return [docs[base_id(i)] for i in ids_of(out) if docs[base_id(i)]["lang"] == "en" and docs[base_id(i)]["domain"] in ("news", "arts_entertainment")]
+        picked = [docs[base_id(i)] for i in ids_of(out)]
+        return [d for d in picked if d["lang"] == "en" and d["domain"] in ("news", "arts_entertainment")]
 
     plain, _ = mix_run(tmp_path / "plain", parts, value_weights={})
     weighted, _ = mix_run(tmp_path / "q", parts, quality_weighted=True, quality_alpha=4, value_weights={})
@@ -111,7 +112,8 @@ def test_unlabelled_documents_pass_once(tmp_path: Path) -> None:
 
 def test_presets_and_config_errors() -> None:
     llama3 = MixConfig(preset="llama3")
-    assert llama3.enabled and llama3.shares() == {"multilingual": 0.08, "code": 0.17, "math_reasoning": 0.25, "general": 0.5}
+    assert llama3.enabled
+    assert llama3.shares() == {"multilingual": 0.08, "code": 0.17, "math_reasoning": 0.25, "general": 0.5}
     annealing = parse_config({}, ["mix.preset=annealing", "mix.budget_tokens=1000"]).mix
     assert annealing.quality_weighted and annealing.budget_tokens == 1000
     with pytest.raises(ConfigError, match="mix.groups without a target: extra"):

@@ -71,7 +71,8 @@ def test_every_token_once_in_document_order(tmp_path: Path, mode: str) -> None:
     split_of: dict[str, str] = {}
     for name, table in read_shards(tmp_path / "run" / "shards").items():
         assert table.schema.equals(SHARD_SCHEMA)
-        for ids, cu, docs, offsets in zip(*(table.column(c).to_pylist() for c in ("input_ids", "cu_seqlens", "doc_ids", "seg_offsets"))):
+        columns = (table.column(c).to_pylist() for c in ("input_ids", "cu_seqlens", "doc_ids", "seg_offsets"))
+        for ids, cu, docs, offsets in zip(*columns):
             assert len(ids) == seq_len and cu[0] == 0 and cu[-1] == seq_len
             assert all(a < b for a, b in zip(cu, cu[1:])) and len(docs) == len(offsets) == len(cu) - 1
             for k, doc in enumerate(docs):
@@ -125,7 +126,10 @@ def test_same_bytes_whatever_the_partitioning_and_workers(tmp_path: Path, ray_lo
     finally:
         executor.configure(use_ray=True, max_in_flight=2, progress=False)
     again = pack_run(tmp_path / "c", write_parts(tmp_path / "c", texts, parts=4), **settings)
-    files = lambda d: {p.rsplit("/", 1)[-1]: Path(p).read_bytes() for p in fs.listdir(str(d / "shards"), ".parquet")}  # noqa: E731
+
+    def files(run: Path) -> dict[str, bytes]:
+        return {p.rsplit("/", 1)[-1]: Path(p).read_bytes() for p in fs.listdir(str(run / "shards"), ".parquet")}
+
     assert one["counts"] == many["counts"] == again["counts"]
     assert files(tmp_path / "b") == files(tmp_path / "c")
     assert len(files(tmp_path / "a")) > 1

@@ -30,7 +30,13 @@ from curation.schema import reject_counts, split_by_reason, with_column
 
 log = logging.getLogger(__name__)
 COUNT_SCHEMA = pa.schema(
-    [("id", pa.string()), ("group", pa.string()), ("tokens", pa.int64()), ("key", pa.float64()), ("reason", pa.string())]
+    [
+        ("id", pa.string()),
+        ("group", pa.string()),
+        ("tokens", pa.int64()),
+        ("key", pa.float64()),
+        ("reason", pa.string()),
+    ]
 )
 
 
@@ -54,11 +60,12 @@ def count_task(src: str, out_dir: str, cfg: MixConfig, pack: PackConfig, seed: i
     ids = docs.column("id").to_pylist()
     keys = sampling_keys(uniform(seed, "mix", ids), sampling_weights(docs, values, cfg))
     table = pa.Table.from_arrays(
-        [pa.array(ids, pa.string()), pa.array(groups, pa.string()), pa.array(tokens), pa.array(keys), pa.array(reasons, pa.string())],
+        [pa.array(ids), pa.array(groups, pa.string()), pa.array(tokens), pa.array(keys), pa.array(reasons, pa.string())],
         schema=COUNT_SCHEMA,
     )
     fs.write_parquet(table, fs.join(out_dir, f"counts-{part_id(src)}.parquet"))
-    return {"in": len(ids), "out": len(ids), "labelled": sum(v is not None for v in values), "tokens": int(tokens.sum())}
+    labelled = sum(v is not None for v in values)
+    return {"in": len(ids), "out": len(ids), "labelled": labelled, "tokens": int(tokens.sum())}
 
 
 def sample_task(src: str, counts: str, out_dir: str, plans: dict[str, GroupPlan], write_rejects: bool) -> Counters:
@@ -120,16 +127,21 @@ def run(ctx: RunContext, parts: list[str]) -> list[str]:
     pack: PackConfig = ctx.config.pack
     seed = int(ctx.config.seed)
     tokenizer_settings = pack.model_dump(include={"tokenizer", "add_bos", "add_eos"})
-    count_fp = fingerprint("mix.count", cfg.model_dump(exclude={"budget_tokens"}), tokenizer_settings, seed, list(parts))
+    settings = cfg.model_dump(exclude={"budget_tokens"})
+    count_fp = fingerprint("mix.count", settings, tokenizer_settings, seed, list(parts))
     count_dir = ctx.work_dir("mix.count", count_fp)
     results = ctx.run_phase(
         "mix.count",
         count_fp,
-        [Task(part_id(p), count_task, {"src": p, "out_dir": count_dir, "cfg": cfg, "pack": pack, "seed": seed}) for p in parts],
+        [
+            Task(part_id(p), count_task, {"src": p, "out_dir": count_dir, "cfg": cfg, "pack": pack, "seed": seed})
+            for p in parts
+        ],
     )
     base = {"status": "mixed", "group_by": cfg.group_by, "seed": seed, "tokenizer": tokenizer_settings}
     if not sum(r["labelled"] for r in results):
-        write_report(ctx, {**base, "status": f"skipped: no document has a value in '{cfg.group_by}'; documents pass once"})
+        status = f"skipped: no document has a value in '{cfg.group_by}'; documents pass once"
+        write_report(ctx, {**base, "status": status})
         return list(parts)
     count_files = [fs.join(count_dir, f"counts-{part_id(p)}.parquet") for p in parts]
     counts = pa.concat_tables([fs.read_parquet(f) for f in count_files])
@@ -138,9 +150,9 @@ def run(ctx: RunContext, parts: list[str]) -> list[str]:
     sample_fp = fingerprint("mix.sample", {g: p.as_dict() for g, p in plans.items()}, count_fp)
     sample_dir = ctx.work_dir("mix.sample", sample_fp)
     write_rejects = bool(ctx.config.output.write_rejects)
+    settings = {"out_dir": sample_dir, "plans": plans, "write_rejects": write_rejects}
     tasks = [
-        Task(part_id(p), sample_task, {"src": p, "counts": c, "out_dir": sample_dir, "plans": plans, "write_rejects": write_rejects})
-        for p, c in zip(parts, count_files)
+        Task(part_id(p), sample_task, {"src": p, "counts": c, **settings}) for p, c in zip(parts, count_files)
     ]
     sampled = ctx.run_phase("mix.sample", sample_fp, tasks)
     realised: dict[str, dict[str, int]] = {}

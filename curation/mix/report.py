@@ -55,11 +55,15 @@ def format_report(report: dict[str, Any]) -> str:
     """A fixed-width table of the report, then one line per group that ran short."""
     if report.get("status") != "mixed":
         return f"mix: {report.get('status')}"
-    header = f"{'group':<20} {'target':>8} {'realised':>9} {'gap pp':>7} {'tokens':>14} {'available':>14} {'epochs':>7} {'cap':>5}"
+    header = (
+        f"{'group':<20} {'target':>8} {'realised':>9} {'gap pp':>7} {'tokens':>14} {'available':>14}"
+        f" {'epochs':>7} {'cap':>5}"
+    )
     lines = [f"mix: budget {report['budget_tokens']:,} tokens, realised {report['realised_tokens']:,}", header]
     for g in report["groups"]:
         lines.append(
-            f"{g['group']:<20} {100 * g['target_share']:>7.2f}% {100 * g['realised_share']:>8.2f}% {g['share_gap_pp']:>+7.2f}"
+            f"{g['group']:<20} {100 * g['target_share']:>7.2f}% {100 * g['realised_share']:>8.2f}%"
+            f" {g['share_gap_pp']:>+7.2f}"
             f" {g['realised_tokens']:>14,} {g['available_tokens']:>14,} {g['epochs']:>7.2f} {g['max_epochs']:>5g}"
             + ("  SHORT" if g["short"] else "")
         )

@@ -45,7 +45,9 @@ def sampling_keys(uniform: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.log1p(-uniform) / weights
 
 
-def plan_group(group: str, share: float, budget: float, cap: float, tokens: np.ndarray, keys: np.ndarray, ids: np.ndarray) -> GroupPlan:
+def plan_group(
+    group: str, share: float, budget: float, cap: float, tokens: np.ndarray, keys: np.ndarray, ids: np.ndarray
+) -> GroupPlan:
     available = int(tokens.sum())
     quota = share * budget
     allowed = min(quota, cap * available)

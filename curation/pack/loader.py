@@ -130,7 +130,8 @@ def block_causal_mask(document_index: Any, dtype: Any = None) -> Any:
     """
     doc = torch.as_tensor(document_index)
     seq = doc.shape[-1]
-    allowed = (doc[..., :, None] == doc[..., None, :]) & torch.ones(seq, seq, dtype=torch.bool, device=doc.device).tril()
+    causal = torch.ones(seq, seq, dtype=torch.bool, device=doc.device).tril()
+    allowed = (doc[..., :, None] == doc[..., None, :]) & causal
     if dtype is None:
         return allowed
     additive = torch.zeros(allowed.shape, dtype=dtype, device=doc.device).masked_fill(~allowed, torch.finfo(dtype).min)

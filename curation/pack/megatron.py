@@ -49,7 +49,8 @@ def export_megatron(shard_dir: str, out_prefix: str, split: str = "train") -> di
     files = shard_files(shard_dir, split)
     remaining: dict[str, int] = {}
     for path in files:
-        for _, length, doc, _ in segments(fs.read_parquet(path, columns=["cu_seqlens", "doc_ids", "seg_offsets"]), seq_len):
+        bounds = fs.read_parquet(path, columns=["cu_seqlens", "doc_ids", "seg_offsets"])
+        for _, length, doc, _ in segments(bounds, seq_len):
             remaining[doc] = remaining.get(doc, 0) + length
     pending: dict[str, dict[int, np.ndarray]] = {}
     lengths: list[int] = []

@@ -85,7 +85,9 @@ def plan_rows(lengths: Sequence[int], seq_len: int, mode: str) -> list[Row]:
     return PLANNERS[mode](lengths, seq_len)
 
 
-def rows_table(rows: Sequence[Row], tokens: Sequence[np.ndarray], doc_ids: Sequence[str], seq_len: int, pad_id: int) -> pa.Table:
+def rows_table(
+    rows: Sequence[Row], tokens: Sequence[np.ndarray], doc_ids: Sequence[str], seq_len: int, pad_id: int
+) -> pa.Table:
     """Materialise planned rows as a table of ``SHARD_SCHEMA`` (padding segment last, doc id "")."""
     flat = np.full(len(rows) * seq_len, pad_id, dtype=np.uint32)
     cu_seqlens: list[list[int]] = []

@@ -108,7 +108,9 @@ def pack_task(files: list[str], out_dir: str, key: str, cfg: PackConfig, seed: i
     return {"in": len(ids), "out": len(ids), **plan_stats(rows, lengths, cfg.seq_len), "shards": written}
 
 
-def manifest(cfg: PackConfig, seed: int, tokenizer_info: dict[str, Any], pad_id: int, shards: list[dict], totals: dict) -> dict:
+def manifest(
+    cfg: PackConfig, seed: int, tokenizer_info: dict[str, Any], pad_id: int, shards: list[dict], totals: dict
+) -> dict[str, Any]:
     rows, tokens = totals["rows"], totals["tokens"]
     capacity = rows * cfg.seq_len
     return {
@@ -142,34 +144,10 @@ def manifest(cfg: PackConfig, seed: int, tokenizer_info: dict[str, Any], pad_id:
     }
 
 
-def run(ctx: RunContext, parts: list[str]) -> dict[str, Any]:
-    """Tokenize and pack ``parts``; publish ``DIR/shards``; return the shard manifest."""
-    cfg: PackConfig = ctx.config.pack
-    seed = int(ctx.config.seed)
-    tokenizer = get_tokenizer(cfg.tokenizer, cfg.add_bos, cfg.add_eos)
-    pad_id = cfg.pad_id if cfg.pad_id is not None else tokenizer.info.eos_id
-    if pad_id is None:
-        raise ValueError(f"tokenizer {cfg.tokenizer!r} has no EOS token to pad with; set pack.pad_id")
-    buckets = bucket_count(parts, cfg.bucket_bytes)
-    settings = cfg.model_dump(exclude={"enabled", "shuffle", "rows_per_shard", "mode", "seq_len"})
-    tok_fp = fingerprint("tokenize", settings, seed, buckets, tokenizer.info.sha256, list(parts))
-    tok_dir = ctx.work_dir("tokenize", tok_fp)
-    tok_tasks = [Task(part_id(p), tokenize_task, {"src": p, "out_dir": tok_dir, "cfg": cfg, "seed": seed, "buckets": buckets}) for p in parts]
-    results = ctx.run_phase("tokenize", tok_fp, tok_tasks)
-
-    groups: dict[str, list[str]] = {}
-    for part, counters in zip(parts, results):
-        for key in counters["files"]:
-            groups.setdefault(key, []).append(fs.join(tok_dir, f"tok-{part_id(part)}-{key}.parquet"))
-    keys = sorted(groups, key=lambda k: (SPLITS.index(k.split("-")[0]), k))
-    pack_fp = fingerprint("pack", cfg.model_dump(exclude={"enabled"}), seed, pad_id, tok_fp)
-    pack_dir = ctx.work_dir("pack", pack_fp)
-    pack_tasks = [
-        Task(key, pack_task, {"files": groups[key], "out_dir": pack_dir, "key": key, "cfg": cfg, "seed": seed, "pad_id": pad_id})
-        for key in keys
-    ]
-    packed = ctx.run_phase("pack", pack_fp, pack_tasks)
-
+def collect_shards(
+    keys: Sequence[str], packed: Sequence[Counters], pack_dir: str
+) -> tuple[list[tuple[str, str]], list[dict], dict[str, int]]:
+    """Published names (``<split>-<n>.parquet``, in key order), the shard list and summed counts."""
     published: list[tuple[str, str]] = []
     shards: list[dict] = []
     totals = dict.fromkeys(("rows", "tokens", "padding_tokens", "docs", "split_docs", "segments"), 0)
@@ -184,6 +162,37 @@ def run(ctx: RunContext, parts: list[str]) -> dict[str, Any]:
         for field in totals:
             totals[field] += counters[field]
     totals.update({f"{s}_rows": n for s, n in split_rows.items()})
+    return published, shards, totals
+
+
+def run(ctx: RunContext, parts: list[str]) -> dict[str, Any]:
+    """Tokenize and pack ``parts``; publish ``DIR/shards``; return the shard manifest."""
+    cfg: PackConfig = ctx.config.pack
+    seed = int(ctx.config.seed)
+    tokenizer = get_tokenizer(cfg.tokenizer, cfg.add_bos, cfg.add_eos)
+    pad_id = cfg.pad_id if cfg.pad_id is not None else tokenizer.info.eos_id
+    if pad_id is None:
+        raise ValueError(f"tokenizer {cfg.tokenizer!r} has no EOS token to pad with; set pack.pad_id")
+    buckets = bucket_count(parts, cfg.bucket_bytes)
+    tok_settings = cfg.model_dump(exclude={"enabled", "shuffle", "rows_per_shard", "mode", "seq_len"})
+    tok_fp = fingerprint("tokenize", tok_settings, seed, buckets, tokenizer.info.sha256, list(parts))
+    tok_dir = ctx.work_dir("tokenize", tok_fp)
+    tok_kwargs = {"out_dir": tok_dir, "cfg": cfg, "seed": seed, "buckets": buckets}
+    tok_tasks = [Task(part_id(p), tokenize_task, {"src": p, **tok_kwargs}) for p in parts]
+    results = ctx.run_phase("tokenize", tok_fp, tok_tasks)
+
+    groups: dict[str, list[str]] = {}
+    for part, counters in zip(parts, results):
+        for key in counters["files"]:
+            groups.setdefault(key, []).append(fs.join(tok_dir, f"tok-{part_id(part)}-{key}.parquet"))
+    keys = sorted(groups, key=lambda k: (SPLITS.index(k.split("-")[0]), k))
+    pack_fp = fingerprint("pack", cfg.model_dump(exclude={"enabled"}), seed, pad_id, tok_fp)
+    pack_dir = ctx.work_dir("pack", pack_fp)
+    pack_kwargs = {"out_dir": pack_dir, "cfg": cfg, "seed": seed, "pad_id": pad_id}
+    pack_tasks = [Task(key, pack_task, {"files": groups[key], "key": key, **pack_kwargs}) for key in keys]
+    packed = ctx.run_phase("pack", pack_fp, pack_tasks)
+
+    published, shards, totals = collect_shards(keys, packed, pack_dir)
     result = manifest(cfg, seed, tokenizer.info.as_dict(), pad_id, shards, totals)
     manifest_path = fs.join(pack_dir, "manifest.json")
     fs.write_json(manifest_path, result)
