@@ -99,6 +99,21 @@ def stats(
         print_funnel(manifest, Console())
 
 
+@app.command()
+def explain(
+    run_dir: Annotated[str, typer.Argument(help="run folder")],
+    doc_id: Annotated[str, typer.Argument(help="document id (see the docs/ or rejects/ parquet)")],
+) -> None:
+    """Show a document's signals, the rules it passed or failed, and whether it was kept."""
+    from curation.filters.explain import explain as explain_document
+
+    try:
+        report = explain_document(run_dir, doc_id)
+    except (KeyError, FileNotFoundError) as err:
+        raise fail(str(err).strip("'\"")) from None
+    Console().print_json(json.dumps(report, default=str))
+
+
 def _register_optional() -> None:
     """Commands owned by other packages (filters' explain, the classifier commands)."""
     try:

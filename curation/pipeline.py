@@ -47,9 +47,10 @@ def extract_task(task: Any, input_cfg: Any, extract_cfg: Any, out_dir: str, writ
     return {"in": kept.num_rows + sum(rejected.values()), "out": kept.num_rows, "rejected": rejected, **other}
 
 
-def extract_phase(ctx: RunContext) -> list[str]:
+def extract_phase(ctx: RunContext, tasks: list[Any] | None = None) -> list[str]:
+    """Read and extract every input task (default: all tasks planned from ``input``)."""
     cfg: PipelineConfig = ctx.config
-    tasks = plan_input_tasks(cfg.input)
+    tasks = plan_input_tasks(cfg.input) if tasks is None else tasks
     described = [dataclasses.asdict(t) if dataclasses.is_dataclass(t) else repr(t) for t in tasks]
     fp = fingerprint("extract", cfg.input.model_dump(), cfg.extract.model_dump(), described)
     out_dir = ctx.work_dir("extract", fp)
