@@ -15,7 +15,9 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="pipeline config YAML with a quality: section")]
+ConfigOpt = Annotated[
+    Optional[Path], typer.Option("--config", "-c", help="pipeline config YAML with a quality: section")
+]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -49,10 +51,10 @@ def _print(obj: Any) -> None:
 def label_command(
     source: Annotated[list[str], typer.Argument(help="run folder (uses DIR/docs), docs folder or parquet files")],
     out: Annotated[str, typer.Option("--out", "-o", help="labels parquet to write")],
-    prompt: Annotated[Optional[str], typer.Option(help="llama3_quality, llama3_quality_graded, fineweb_edu, domain")] = None,
-    backend: Annotated[Optional[str], typer.Option(help="openai (any compatible server) or transformers (local)")] = None,
-    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL, e.g. http://host:8000/v1")] = None,
-    model: Annotated[Optional[str], typer.Option(help="served model name, or HF id/folder/.gguf for transformers")] = None,
+    prompt: Annotated[Optional[str], typer.Option(help="llama3_quality[_graded], fineweb_edu or domain")] = None,
+    backend: Annotated[Optional[str], typer.Option(help="openai (any compatible server) or transformers")] = None,
+    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible URL, e.g. http://host:8000/v1")] = None,
+    model: Annotated[Optional[str], typer.Option(help="served model name, or HF id/folder/.gguf (local)")] = None,
     samples: Annotated[Optional[int], typer.Option(help="documents to label (stratified sample)")] = None,
     seed: Annotated[Optional[int], typer.Option(help="sampling seed")] = None,
     max_chars: Annotated[Optional[int], typer.Option(help="document characters sent")] = None,
@@ -116,7 +118,9 @@ def train_command(
     """Train a fastText or embedding+head classifier on LLM labels; writes model, eval.json and MODEL_CARD.md."""
     from classifiers.train import train_classifier
 
-    given = {"kind": kind, "target": target, "score_threshold": score_threshold, "val_fraction": val_fraction, "seed": seed}
+    given = {
+        "kind": kind, "target": target, "score_threshold": score_threshold, "val_fraction": val_fraction, "seed": seed
+    }
     cfg = _section(config, "train", given, set_)
     try:
         report = train_classifier(labels, out, cfg)

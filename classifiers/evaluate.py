@@ -36,8 +36,11 @@ def eval_classifier(model_dir: str, labels: str | None = None, threshold: float 
     if info.target == "multiclass":
         report = multiclass_metrics(list(truth), pred.labels, info.classes)
     else:
-        truth_high = [HIGH if s >= info.score_threshold else LOW for s in truth] if info.target == "regression" else truth
-        report = binary_metrics(list(truth_high), pred.labels)
+        if info.target == "regression":
+            truth_high = [HIGH if s >= info.score_threshold else LOW for s in truth]
+        else:
+            truth_high = list(truth)
+        report = binary_metrics(truth_high, pred.labels)
         if info.target == "regression":
             report["regression"] = regression_metrics(np.asarray(truth, np.float64), pred.scores.astype(np.float64))
     report.update(
@@ -148,7 +151,8 @@ def model_card(info: ClassifierInfo, report: dict[str, Any]) -> str:
         f"- Target: {info.target}"
         + (f"; `high` means label score >= {info.score_threshold}" if info.score_threshold is not None else ""),
         f"- Classes: {', '.join(info.classes)}",
-        f"- Encoder: {info.encoder or 'bundled all-MiniLM-L6-v2'}" if info.kind == "embedding" else "- fastText supervised",
+        f"- Model: {'fastText supervised' if info.kind == 'fasttext' else 'linear head on embeddings of '}"
+        + (f"{info.encoder or 'bundled all-MiniLM-L6-v2'}" if info.kind == "embedding" else ""),
         f"- Hyperparameters: {', '.join(f'{k}={v}' for k, v in sorted(info.params.items()))}",
         f"- Decision threshold: {report['threshold']}",
         "",

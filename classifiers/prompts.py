@@ -32,7 +32,8 @@ class Prompt:
         return f"{self.name}@{self.version}"
 
     def messages(self, text: str) -> Messages:
-        return [{"role": "system", "content": self.system}, {"role": "user", "content": self.template.format(text=text)}]
+        user = self.template.format(text=text)
+        return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
 
     def parse(self, answer: str | None) -> tuple[str | None, float | None]:
         """(label, score) from an answer; (None, None) when it does not follow the format."""
@@ -166,7 +167,9 @@ DOMAIN_TAXONOMY = Prompt(
     labels=DOMAINS,
 )
 
-PROMPTS: dict[str, Prompt] = {p.name: p for p in (LLAMA3_QUALITY_BINARY, LLAMA3_QUALITY_GRADED, FINEWEB_EDU, DOMAIN_TAXONOMY)}
+PROMPTS: dict[str, Prompt] = {
+    p.name: p for p in (LLAMA3_QUALITY_BINARY, LLAMA3_QUALITY_GRADED, FINEWEB_EDU, DOMAIN_TAXONOMY)
+}
 
 
 def get_prompt(name: str) -> Prompt:

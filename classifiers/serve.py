@@ -115,7 +115,8 @@ def make_handler(batcher: Batcher, model_name: str) -> type[BaseHTTPRequestHandl
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0].rstrip("/")
             if path == "/v1/models":
-                self._json(200, {"object": "list", "data": [{"id": model_name, "object": "model", "owned_by": "local"}]})
+                models = [{"id": model_name, "object": "model", "owned_by": "local"}]
+                self._json(200, {"object": "list", "data": models})
             elif path == "/health":
                 self._json(200, {"status": "ok"})
             elif path == "/metrics":

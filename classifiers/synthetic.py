@@ -10,6 +10,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import pyarrow as pa
+
 TOPICS = {
     "general/science": ["photosynthesis", "plate tectonics", "the water cycle", "cell division", "magnetism"],
     "general/history_geography": ["the Roman republic", "the silk road", "river deltas", "the printing press"],
@@ -69,5 +71,33 @@ def make_corpus(n: int, seed: int = 0, spam_share: float = 0.4) -> list[dict[str
     for i in range(n):
         good = rng.random() >= spam_share
         domain = rng.choice(sorted(TOPICS)) if good else "other"
-        docs.append({"id": f"doc-{seed}-{i:06d}", "text": make_document(rng, good, domain), "good": good, "domain": domain})
+        text = make_document(rng, good, domain)
+        docs.append({"id": f"doc-{seed}-{i:06d}", "text": text, "good": good, "domain": domain})
     return docs
+
+
+def truth_labels(docs: list[dict[str, Any]], target: str = "quality") -> pa.Table:
+    """A labels table (``classifiers.label.LABEL_SCHEMA``) whose answers are the known truth:
+    ``quality`` as the llama3_quality yes/no prompt, ``domain`` as the domain prompt."""
+    from classifiers.label import LABEL_SCHEMA, text_hash
+
+    rows = []
+    for d in docs:
+        answer = ("yes" if d["good"] else "no") if target == "quality" else d["domain"]
+        rows.append(
+            {
+                "id": d["id"],
+                "text_hash": text_hash(d["text"]),
+                "label": answer,
+                "score": float(d["good"]) if target == "quality" else None,
+                "status": "ok",
+                "raw_answer": f"{'Answer' if target == 'quality' else 'Domain'}: {answer}",
+                "model": "truth",
+                "prompt": "llama3_quality" if target == "quality" else "domain",
+                "prompt_version": "1",
+                "source": "synthetic",
+                "lang": "en",
+                "text": d["text"],
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=LABEL_SCHEMA)

@@ -76,7 +76,9 @@ def train_classifier(labels_path: str, out_dir: str, config: TrainConfig | None 
     if config.kind == "fasttext":
         files, params = _train_fasttext(train_texts, train_y, out_dir, config.fasttext, config.seed)
     else:
-        files, params = _train_embedding(train_texts, train_y, classes, out_dir, config.embedding, config.target, config.seed)
+        files, params = _train_embedding(
+            train_texts, train_y, classes, out_dir, config.embedding, config.target, config.seed
+        )
     threshold = 0.5 if config.target == "binary" else (score_threshold if config.target == "regression" else None)
     ClassifierInfo(
         kind=config.kind,

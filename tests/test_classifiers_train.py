@@ -4,41 +4,19 @@ from __future__ import annotations
 
 import json
 
-import pyarrow as pa
 import pytest
 
 from classifiers.config import EmbeddingParams, FastTextParams, TrainConfig
 from classifiers.evaluate import eval_classifier
-from classifiers.label import LABEL_SCHEMA, text_hash
 from classifiers.model import Classifier
-from classifiers.synthetic import make_corpus
+from classifiers.synthetic import make_corpus, truth_labels
 from classifiers.train import stratified_split, train_classifier
 from curation.io import fs
 
 
-def write_labels(path, docs, prompt="llama3_quality", field="good") -> str:
+def write_labels(path, docs, target="quality") -> str:
     """Labels as the labeller would write them, with the known truth as the LLM's answer."""
-    rows = []
-    for d in docs:
-        value = d[field]
-        label = ("yes" if value else "no") if field == "good" else value
-        rows.append(
-            {
-                "id": d["id"],
-                "text_hash": text_hash(d["text"]),
-                "label": label,
-                "score": (1.0 if value else 0.0) if field == "good" else None,
-                "status": "ok",
-                "raw_answer": f"Answer: {label}",
-                "model": "truth",
-                "prompt": prompt,
-                "prompt_version": "1",
-                "source": "synthetic",
-                "lang": "en",
-                "text": d["text"],
-            }
-        )
-    fs.write_parquet(pa.Table.from_pylist(rows, schema=LABEL_SCHEMA), str(path))
+    fs.write_parquet(truth_labels(docs, target), str(path))
     return str(path)
 
 
@@ -70,7 +48,7 @@ def test_fasttext_training_is_reproducible(tmp_path):
 
 
 def test_multiclass_domain_model(tmp_path):
-    labels = write_labels(tmp_path / "labels.parquet", make_corpus(500, seed=5), prompt="domain", field="domain")
+    labels = write_labels(tmp_path / "labels.parquet", make_corpus(500, seed=5), target="domain")
     cfg = TrainConfig(target="multiclass", fasttext=FastTextParams(lr=0.5, epoch=25))
     report = train_classifier(labels, str(tmp_path / "domain"), cfg)
     assert report["macro"]["f1"] >= 0.9, report
@@ -89,7 +67,7 @@ def test_stratified_split_is_seeded_and_stratified():
 
 
 def test_rejects_bad_requests(tmp_path):
-    labels = write_labels(tmp_path / "labels.parquet", make_corpus(50, seed=6), prompt="domain", field="domain")
+    labels = write_labels(tmp_path / "labels.parquet", make_corpus(50, seed=6), target="domain")
     with pytest.raises(ValueError, match="numeric label scores"):
         train_classifier(labels, str(tmp_path / "m"), TrainConfig(target="binary", score_threshold=0.5))
     with pytest.raises(ValueError, match="kind=embedding"):
