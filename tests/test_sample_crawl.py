@@ -92,8 +92,8 @@ def test_adult_pages_are_on_the_ut1_list(crawl: dict) -> None:
     assert hosts
     listed: set[str] = set()
     assets = resources.files("datatrove") / "assets"
-    with tarfile.open(str(assets / "url_filterblacklistsv0_3_0.tar.gz"), "r:gz") as tar:
-        member = tar.extractfile("domains")
+    with tarfile.open(str(assets / "url_filterblacklistsv0_3_0.tar.gz"), "r|gz") as tar:
+        member = tar.extractfile(next(m for m in tar if m.name == "domains"))
         assert member is not None
         for line in member:
             if line.strip().decode() in hosts:

@@ -74,20 +74,31 @@ def charset_from_content_type(content_type: str | None) -> str | None:
 
 def decode_html(data: bytes, http_charset: str | None) -> tuple[str, str] | None:
     """``(text, charset used)``, or None when no candidate charset gives sane text."""
-    candidates = [enc for bom, enc in BOMS if data.startswith(bom)]
-    candidates += [charset_label(http_charset), meta_charset(data), "utf-8"]
-    candidates.append(charset_label(detect_encoding(data, from_html_meta=False)))
-    ordered = list(dict.fromkeys(c for c in candidates if c))
-    for enc in ordered:
-        try:
-            return _sane(data.decode(enc), enc)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    for enc in ordered:
+    declared = [enc for bom, enc in BOMS if data.startswith(bom)]
+    declared += [charset_label(http_charset), meta_charset(data), "utf-8"]
+    candidates = list(dict.fromkeys(c for c in declared if c))
+    for enc in candidates:
+        decoded = _strict(data, enc)
+        if decoded is not None:
+            return _sane(decoded, enc)
+    detected = charset_label(detect_encoding(data, from_html_meta=False))  # only now: detection is slow
+    if detected and detected not in candidates:
+        candidates.append(detected)
+        decoded = _strict(data, detected)
+        if decoded is not None:
+            return _sane(decoded, detected)
+    for enc in candidates:
         text = data.decode(enc, errors="replace")
         if text.count("\ufffd") <= MAX_REPLACEMENT_SHARE * len(text) + 1:
             return _sane(text, enc)
     return None
+
+
+def _strict(data: bytes, enc: str) -> str | None:
+    try:
+        return data.decode(enc)
+    except (UnicodeDecodeError, LookupError):
+        return None
 
 
 def _sane(text: str, enc: str) -> tuple[str, str] | None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FORMATS = ("warc", "arc", "wet", "jsonl", "parquet", "hf")
-
 
 class InputError(ValueError):
     """An input problem (missing path, unknown format), phrased as one line for the user."""
