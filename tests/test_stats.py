@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 
 import pyarrow as pa
@@ -139,3 +140,37 @@ def test_up_sampled_copies_count_for_their_original_document():
     packed = pa.table({"id": ["a", "a#rep1", "a#rep2", "b"], "tokens": [10, 10, 10, 4]})
     assert sorted(tokens_by_base_id(packed).to_pylist(), key=lambda r: r["id"]) == [
         {"id": "a", "tokens": 30}, {"id": "b", "tokens": 4}]
+
+
+def test_agrees_with_the_pack_phase_on_real_shards(tmp_path):
+    """Shards written by the real pack phase (Llama 3 tokenizer, in-process): the counts match its manifest."""
+    from curation.config import parse_config
+    from curation.io import fs
+    from curation.pack import phases as pack
+    from curation.runtime.context import RunContext
+    from curation.schema import make_documents
+    from stats_run import WORDS
+
+    rng = random.Random(3)
+    cfg = parse_config({"pack": {"seq_len": 128, "validation_fraction": 0.2, "rows_per_shard": 4}})
+    ctx = RunContext(cfg, str(tmp_path))
+    parts = []
+    for p in range(2):
+        ids = [f"p{p}-{i}" for i in range(30)]
+        texts = [" ".join(rng.choices(WORDS, k=rng.randint(5, 300))) for _ in ids]
+        path = str(tmp_path / "work" / "in" / f"part-{p:05d}.parquet")
+        fs.write_parquet(make_documents({"id": ids, "text": texts, "source": [f"s{p}"] * 30}), path)
+        parts.append(path)
+    ctx.publish("docs", [(path.rsplit("/", 1)[-1], path) for path in parts])
+    counts = pack.run(ctx, parts)["counts"]
+    fs.write_json(str(tmp_path / "manifest.json"), ctx.manifest())
+
+    stats = compute_run_stats(str(tmp_path))
+    total = stats["shards"]["total"]
+    assert total["rows"] == counts["rows"] and total["pad_tokens"] == counts["padding_tokens"]
+    assert total["document_tokens"] == counts["tokens"] and total["documents"] == counts["docs"]
+    assert total["split_documents"] == counts["split_docs"] and total["segments"] == counts["segments"]
+    assert total["documents_per_row"]["mean"] == pytest.approx(counts["docs_per_row"], rel=1e-5)
+    assert stats["shards"]["splits"]["validation"]["rows"] == counts["validation_rows"] > 0
+    assert stats["documents"]["tokens"]["sum"] == counts["tokens"]
+    assert sum(e["tokens"] for e in stats["documents"]["shares"]["source"].values()) == counts["tokens"]
