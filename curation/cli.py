@@ -76,7 +76,10 @@ def sample_crawl(
     """Write a synthetic, realistic crawl with known duplicates, spam, languages and broken records."""
     from curation.sample_crawl import write_sample_crawl
 
-    summary = write_sample_crawl(str(out), docs=docs, seed=seed)
+    try:
+        summary = write_sample_crawl(str(out), docs=docs, seed=seed)
+    except ValueError as err:
+        raise fail(str(err)) from None
     Console().print_json(json.dumps(summary))
 
 

@@ -32,7 +32,9 @@ class InputConfig(Section):
     id_field: str = "id"
     url_field: str = "url"
     date_field: str = "date"
-    split_bytes: int = Field(256 * 1024 * 1024, gt=0, description="split larger files into tasks of ~this size")
+    # 128 MiB of compressed WARC is ~600 MB of HTML in one task's memory: a Common Crawl file (~1 GB)
+    # becomes ~8 tasks, enough parallelism without tiny tasks.
+    split_bytes: int = Field(128 * 1024 * 1024, gt=0, description="split larger files into tasks of ~this size")
     max_record_bytes: int = Field(10 * 1024 * 1024, gt=0, description="skip (counted) larger WARC payloads")
 
 
