@@ -115,7 +115,8 @@ def make_run(root: Path, docs: int = 80, seq_len: int = 512, quality: bool = Tru
     fs.write_parquet(labels, str(root / "labels.parquet"))
     rows = len(train_rows) + len(val_rows)
     return {
-        "documents_in": n_in, "documents": docs_table.num_rows, "rejected_quality": rejected.num_rows, "tokens": tokens, "rows": rows,
-        "train_rows": len(train_rows), "pad_tokens": train_pad + val_pad, "split": train_split | val_split,
-        "seq_len": seq_len, "chars": dict(zip(kept_ids, [len(t) for t, k in zip(texts, np.asarray(kept)) if k])),
+        "documents_in": n_in, "documents": docs_table.num_rows, "rejected_quality": rejected.num_rows,
+        "tokens": tokens, "rows": rows, "train_rows": len(train_rows), "pad_tokens": train_pad + val_pad,
+        "split": train_split | val_split, "seq_len": seq_len,
+        "chars": dict(zip(kept_ids, [len(t) for t, k in zip(texts, np.asarray(kept)) if k])),
     }

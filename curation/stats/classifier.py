@@ -39,7 +39,8 @@ def run_scores(run_dir: str) -> pa.Table | None:
         tables.append(part.append_column("reason", pa.nulls(part.num_rows, pa.string())))
     for path in find_files(fs.join(run_dir, "rejects")):
         part = read_columns(path, [*SCORE_COLUMNS, "reason"])
-        tables.append(part.filter(pc.starts_with(pc.fill_null(part.column("reason").cast(pa.string()), ""), "quality.")))
+        reasons = pc.fill_null(part.column("reason").cast(pa.string()), "")
+        tables.append(part.filter(pc.starts_with(reasons, "quality.")))
     if not tables:
         return None
     table = pa.concat_tables(tables, promote_options="permissive")
@@ -80,7 +81,9 @@ def heldout_truth_and_scores(model_dir: str) -> tuple[np.ndarray, np.ndarray, fl
     return truth, scores.astype(np.float64), float(info.threshold)
 
 
-def labelled_truth_and_scores(scores: pa.Table, labels_path: str, score_threshold: float) -> tuple[np.ndarray, np.ndarray]:
+def labelled_truth_and_scores(
+    scores: pa.Table, labels_path: str, score_threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
     """(truth, run score) of the labelled documents found in the run: truth is label ``score >= score_threshold``."""
     labels = fs.read_parquet(labels_path)
     if "status" in labels.column_names:  # the labeller's unparseable or failed answers carry no truth

@@ -5,24 +5,38 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
+from curation.io import fs
 from curation.mix.hashing import REPEAT_SEP
 from curation.stats.files import find_files, read_columns
 from curation.stats.summary import describe, shares
 
 GROUP_COLUMNS = ("lang", "domain", "source")
-READ_COLUMNS = ["id", "text", *GROUP_COLUMNS, "quality_score"]
+READ_COLUMNS = ["id", *GROUP_COLUMNS, "quality_score"]
+TEXT_BATCH = 8192
+
+
+def text_lengths(path: str) -> pa.Array:
+    """Characters of every document of a part, reading ``text`` one batch at a time (bounded memory)."""
+    filesystem, inner = fs.filesystem(path)
+    with filesystem.open(inner, "rb") as f:
+        parquet = pq.ParquetFile(f)
+        if "text" not in parquet.schema_arrow.names:
+            return pa.array(np.zeros(parquet.metadata.num_rows, np.int64))
+        lengths = [pc.utf8_length(batch.column(0).cast(pa.string()))
+                   for batch in parquet.iter_batches(batch_size=TEXT_BATCH, columns=["text"])]
+    return pc.fill_null(pa.chunked_array(lengths, pa.int32()), 0).cast(pa.int64())
 
 
 def document_table(folder: str) -> pa.Table | None:
-    """id, lang, domain, source, quality_score and ``chars`` of every document; texts are dropped per file."""
+    """id, lang, domain, source, quality_score and ``chars`` of every document (texts are never held whole)."""
     tables = []
     for path in find_files(folder):
-        part = read_columns(path, READ_COLUMNS)
-        chars = pc.fill_null(pc.utf8_length(part.column("text").cast(pa.string())), 0).cast(pa.int64())
-        tables.append(part.drop_columns(["text"]).append_column("chars", chars))
+        tables.append(read_columns(path, READ_COLUMNS).append_column("chars", text_lengths(path)))
     if not tables:
         return None
     table = pa.concat_tables(tables, promote_options="permissive")
@@ -32,8 +46,10 @@ def document_table(folder: str) -> pa.Table | None:
 
 def tokens_by_base_id(doc_tokens: pa.Table) -> pa.Table:
     """Packed tokens per original document: the mix's up-sampled copies (``<id>#rep<n>``) count for their original."""
-    base = pc.replace_substring_regex(doc_tokens.column("id").cast(pa.string()), pattern=re.escape(REPEAT_SEP) + r"\d+$", replacement="")
-    grouped = pa.table({"id": base, "tokens": doc_tokens.column("tokens")}).group_by("id").aggregate([("tokens", "sum")])
+    ids = doc_tokens.column("id").cast(pa.string())
+    base = pc.replace_substring_regex(ids, pattern=re.escape(REPEAT_SEP) + r"\d+$", replacement="")
+    grouped = pa.table({"id": base, "tokens": doc_tokens.column("tokens")}).group_by("id").aggregate(
+        [("tokens", "sum")])
     return pa.table({"id": grouped.column("id"), "tokens": grouped.column("tokens_sum")})
 
 
