@@ -1,0 +1,35 @@
+"""Token-distribution KL divergence (Llama 3): how far a document's word distribution is from the
+corpus's. Documents made of outlier tokens (tables of numbers, foreign scripts, spam) score high.
+
+Words are lower-cased and hashed into ``buckets`` (a fixed-size, mergeable histogram; Llama 3 uses
+its tokenizer's tokens, words are what every filter here already has). The reference is the
+corpus's own histogram, add-``smoothing`` so no bucket has probability zero:
+``KL(doc || ref) = sum_b p_doc(b) * log(p_doc(b) / q_ref(b))`` in nats.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from curation.filters.words import WordSplitter
+
+
+def histogram(ids: np.ndarray, words: WordSplitter, buckets: int) -> tuple[np.ndarray, np.ndarray]:
+    """(bucket ids, counts) of a document's words, sparse and sorted."""
+    keys = (words.lower_hash[ids] % np.uint64(buckets)).astype(np.uint32)
+    values, counts = np.unique(keys, return_counts=True)
+    return values, counts.astype(np.uint32)
+
+
+def log_reference(totals: np.ndarray, smoothing: float) -> np.ndarray:
+    """log q(b) of the smoothed corpus histogram."""
+    smoothed = totals.astype(np.float64) + smoothing
+    return np.log(smoothed / smoothed.sum())
+
+
+def divergence(values: np.ndarray, counts: np.ndarray, log_q: np.ndarray) -> float:
+    total = counts.sum()
+    if total == 0:
+        return 0.0
+    p = counts / total
+    return float(np.sum(p * (np.log(p) - log_q[values])))

@@ -1,0 +1,156 @@
+"""The filter phases: signals before decisions.
+
+    filters.signals    (per part) line transforms, PII, language ID and every signal; drops nothing
+    filters.reference  (per part, then merged) the corpus token histogram for the KL signal
+    filters.kl         (per part) each document's KL divergence from that reference
+    filters.decide     (per part) thresholds -> kept / rejected with reason "<filter>.<rule>"
+
+Only ``filters.decide``'s fingerprint holds thresholds, so ``--set filters.gopher_quality.min_words=100``
+on a finished run resumes the first three phases from disk and re-decides from stored signals.
+Language routing: the ``lang`` column (fastText label) is set here; later phases group by it.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from curation.filters.config import FiltersConfig, split_settings
+from curation.filters.kl import divergence, log_reference
+from curation.filters.rules import decide, thresholds
+from curation.filters.signals import SignalExtractor
+from curation.io import fs
+from curation.runtime.context import RunContext, fingerprint, part_id
+from curation.runtime.executor import Counters, Task
+from curation.schema import get_signal, split_by_reason, with_signals
+
+SIGNALS, REFERENCE, KL, DECIDE = "filters.signals", "filters.reference", "filters.kl", "filters.decide"
+THRESHOLDS_FILE = "thresholds.json"
+"""Written in the decide phase's work dir: the thresholds in force (with a resolved KL percentile)."""
+
+
+def hist_path(out_dir: str, pid: str) -> str:
+    return fs.join(out_dir, f"hist-{pid}.parquet")
+
+
+def save_array(path: str, array: np.ndarray) -> None:
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    fs.atomic_write_bytes(path, buf.getvalue())
+
+
+def load_array(path: str) -> np.ndarray:
+    return np.load(io.BytesIO(fs.read_bytes(path)), allow_pickle=False)
+
+
+def signals_task(extractor: SignalExtractor, src: str, out_dir: str) -> Counters:
+    docs = fs.read_parquet(src)
+    docs, hist, counters = extractor(docs)
+    pid = part_id(src)
+    fs.write_parquet(hist, hist_path(out_dir, pid))
+    fs.write_parquet(docs, fs.join(out_dir, f"part-{pid}.parquet"))
+    return {"in": docs.num_rows, "out": docs.num_rows, **counters}
+
+
+def reference_task(hist: str, out: str, buckets: int) -> Counters:
+    table = fs.read_parquet(hist)
+    values = pc.list_flatten(table.column("buckets")).to_numpy(zero_copy_only=False)
+    counts = pc.list_flatten(table.column("counts")).to_numpy(zero_copy_only=False)
+    totals = np.zeros(buckets, dtype=np.int64)
+    np.add.at(totals, values.astype(np.int64), counts.astype(np.int64))
+    save_array(out, totals)
+    return {"tokens": int(totals.sum())}
+
+
+def kl_task(src: str, hist: str, reference: str, smoothing: float, out_dir: str) -> Counters:
+    docs = fs.read_parquet(src)
+    table = fs.read_parquet(hist)
+    log_q = log_reference(load_array(reference), smoothing)
+    kl = [
+        divergence(np.asarray(b, dtype=np.int64), np.asarray(c, dtype=np.float64), log_q)
+        for b, c in zip(table.column("buckets").to_pylist(), table.column("counts").to_pylist())
+    ]
+    docs = with_signals(docs, {"kl_divergence": pa.array(kl, type=pa.float64())})
+    fs.write_parquet(docs, fs.join(out_dir, f"part-{part_id(src)}.parquet"))
+    return {"in": docs.num_rows, "out": docs.num_rows}
+
+
+class Decider:
+    """The decide stage for ``ctx.map_documents``: thresholds in, (kept, rejected) out."""
+
+    def __init__(self, active: dict[str, Any]):
+        self.active = active
+
+    def __call__(self, docs: pa.Table) -> tuple[pa.Table, pa.Table, dict[str, Any]]:
+        kept, rejected = split_by_reason(docs, pa.array(decide(docs, self.active), type=pa.string()))
+        return kept, rejected, {}
+
+
+def run_signals(ctx: RunContext, cfg: FiltersConfig, parts: list[str]) -> tuple[list[str], list[str]]:
+    settings, _ = split_settings(cfg)
+    fp = fingerprint(SIGNALS, settings, list(parts))
+    out_dir = ctx.work_dir(SIGNALS, fp)
+    extractor = SignalExtractor(cfg)
+    tasks = [Task(part_id(p), signals_task, {"extractor": extractor, "src": p, "out_dir": out_dir}) for p in parts]
+    ctx.run_phase(SIGNALS, fp, tasks)
+    ids = [part_id(p) for p in parts]
+    return [fs.join(out_dir, f"part-{i}.parquet") for i in ids], [hist_path(out_dir, i) for i in ids]
+
+
+def run_reference(ctx: RunContext, cfg: FiltersConfig, parts: list[str], hists: list[str]) -> str:
+    """Per-part histograms summed into one reference file (streamed: one part in memory at a time)."""
+    fp = fingerprint(REFERENCE, cfg.kl.buckets, hists)
+    out_dir = ctx.work_dir(REFERENCE, fp)
+    totals_of = {part_id(p): fs.join(out_dir, f"totals-{part_id(p)}.npy") for p in parts}
+    tasks = [
+        Task(pid, reference_task, {"hist": h, "out": totals_of[pid], "buckets": cfg.kl.buckets})
+        for h, pid in zip(hists, totals_of)
+    ]
+    ctx.run_phase(REFERENCE, fp, tasks)
+    reference = fs.join(out_dir, "reference.npy")
+    if not fs.exists(reference):
+        merged = np.zeros(cfg.kl.buckets, dtype=np.int64)
+        for path in totals_of.values():
+            merged += load_array(path)
+        save_array(reference, merged)
+    return reference
+
+
+def run_kl(ctx: RunContext, cfg: FiltersConfig, parts: list[str], hists: list[str], reference: str) -> list[str]:
+    fp = fingerprint(KL, cfg.kl.smoothing, reference, list(parts))
+    out_dir = ctx.work_dir(KL, fp)
+    tasks = [
+        Task(part_id(p), kl_task, {"src": p, "hist": h, "reference": reference, "smoothing": cfg.kl.smoothing,
+                                   "out_dir": out_dir})
+        for p, h in zip(parts, hists)
+    ]
+    ctx.run_phase(KL, fp, tasks)
+    return [fs.join(out_dir, f"part-{part_id(p)}.parquet") for p in parts]
+
+
+def kl_percentile(parts: list[str], q: float) -> float | None:
+    """The q-th percentile of the stored KL signal over the whole corpus (read on the driver)."""
+    values = [get_signal(fs.read_parquet(p, columns=["signals"]), "kl_divergence").to_numpy() for p in parts]
+    flat = np.concatenate(values) if values else np.zeros(0)
+    return float(np.percentile(flat, q)) if len(flat) else None
+
+
+def run(ctx: RunContext, parts: list[str]) -> list[str]:
+    """Filter the documents of ``parts``; return the kept parts (rejects carry "<filter>.<rule>")."""
+    cfg: FiltersConfig = ctx.config.filters
+    if not cfg.enabled:
+        return list(parts)
+    parts, hists = run_signals(ctx, cfg, parts)
+    kl_threshold = None
+    if cfg.kl.enabled:
+        reference = run_reference(ctx, cfg, parts, hists)
+        parts = run_kl(ctx, cfg, parts, hists, reference)
+        if cfg.kl.max_percentile is not None:
+            kl_threshold = kl_percentile(parts, cfg.kl.max_percentile)
+    active = thresholds(cfg, kl_threshold)
+    fs.write_json(fs.join(ctx.work_dir(DECIDE, fingerprint(DECIDE, active, list(parts))), THRESHOLDS_FILE), active)
+    return ctx.map_documents(DECIDE, parts, Decider(active), active)

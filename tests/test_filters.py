@@ -1,0 +1,236 @@
+"""Filters: agreement with datatrove's filters, language ID, URL/PII/dirty words, and the phases
+(re-thresholding a finished run re-decides from stored signals without recomputing them)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from curation.config import parse_config
+from curation.filters.config import FiltersConfig, split_settings
+from curation.filters.explain import explain
+from curation.filters.phases import run
+from curation.filters.pii import mask_pii
+from curation.filters.rules import decide, thresholds
+from curation.filters.signals import SignalExtractor
+from curation.filters.words import word_splitter
+from curation.io import fs
+from curation.runtime.context import RunContext
+from curation.schema import get_signal, make_documents
+from filters_textgen import documents, paragraph
+
+HEURISTICS_ONLY = {k: {"enabled": False} for k in ("url", "lid", "pii", "line_ngrams", "dirty_words", "kl")}
+
+
+def datatrove_decisions(texts: list[str]) -> list[str | None]:
+    """datatrove's filters in FineWeb's order; the failing filter's name, None when kept."""
+    from datatrove.data import Document
+    from datatrove.pipeline.filters import (
+        C4QualityFilter,
+        FineWebQualityFilter,
+        GopherQualityFilter,
+        GopherRepetitionFilter,
+    )
+
+    filters = [GopherRepetitionFilter(), GopherQualityFilter(), C4QualityFilter(filter_no_terminal_punct=False),
+               FineWebQualityFilter()]
+    out = []
+    for i, text in enumerate(texts):
+        doc = Document(text=text, id=str(i))
+        out.append(next((f.name for f in filters if f.filter(doc) is not True), None))
+    return out
+
+
+def test_decisions_agree_with_datatrove_filters():
+    texts = documents(160, seed=7)
+    cfg = FiltersConfig.model_validate(HEURISTICS_ONLY)
+    docs = make_documents({"id": [str(i) for i in range(len(texts))], "text": texts})
+    signed, _, _ = SignalExtractor(cfg)(docs)
+    ours = decide(signed, thresholds(cfg))
+    theirs = datatrove_decisions(texts)
+    agree = np.mean([(a is None) == (b is None) for a, b in zip(ours, theirs)])
+    assert agree >= 0.99, list(zip(ours, theirs))
+    kept = sum(r is None for r in ours)
+    assert 0.2 * len(texts) < kept < 0.8 * len(texts)  # the generator really mixes quality
+    assert {r.split(".")[0] for r in ours if r} >= {"gopher_repetition", "gopher_quality", "c4"}
+
+
+def test_words_match_datatrove_split():
+    from datatrove.utils.text import split_into_words
+
+    text = "Mr. Smith's e-mail (see below): don't stop... 3.5% of U.S. cats, #tags &c. :) end."
+    assert word_splitter("en").words(text) == split_into_words(text)
+
+
+LID_SENTENCES = {
+    "en": ["The weather was lovely this morning, so we walked along the river to the old bridge.",
+           "Please remember to bring your passport and a copy of the booking confirmation."],
+    "de": ["Gestern Abend haben wir im kleinen Restaurant an der Ecke sehr gut gegessen.",
+           "Die Kinder spielen nach der Schule gern im Garten hinter dem Haus."],
+    "fr": ["Nous avons visité le musée du village avant de prendre le train pour Paris.",
+           "Elle préfère lire un bon livre le soir plutôt que regarder la télévision."],
+    "es": ["Mañana por la mañana vamos a comprar fruta fresca en el mercado central.",
+           "Mi hermano trabaja en un hospital y siempre llega tarde a casa."],
+    "it": ["Abbiamo passato le vacanze al mare e ogni sera mangiavamo il gelato in piazza.",
+           "Il treno per Milano parte dal secondo binario tra dieci minuti."],
+    "pt": ["Ontem fomos à praia com os nossos amigos e voltámos muito tarde para casa.",
+           "O meu avô gosta de contar histórias sobre a sua juventude no campo."],
+    "nl": ["We fietsen elke zondag langs de rivier naar het dorp van mijn grootouders.",
+           "De bakker op de hoek verkoopt het lekkerste brood van de hele stad."],
+    "pl": ["Wczoraj wieczorem poszliśmy do kina na nowy film o historii naszego miasta.",
+           "Moja siostra uczy się grać na pianinie od trzech lat."],
+    "ru": ["Вчера вечером мы долго гуляли по парку и разговаривали о нашей поездке.",
+           "Моя бабушка каждое утро печёт вкусные пирожки с капустой."],
+    "ja": ["昨日は友達と一緒に新しいレストランで美味しい料理を食べました。",
+           "明日の朝は早く起きて、駅まで歩いて行くつもりです。"],
+    "zh": ["我们昨天去公园散步，天气非常好，孩子们玩得很开心。",
+           "这家书店有很多有趣的书，我每个周末都会来这里看书。"],
+    "ar": ["ذهبنا أمس إلى السوق واشترينا الكثير من الفواكه والخضروات الطازجة.",
+           "يحب أخي قراءة الكتب التاريخية في المساء بعد العمل."],
+    "tr": ["Dün akşam arkadaşlarımla birlikte sahilde uzun bir yürüyüş yaptık.",
+           "Annem her sabah bahçedeki çiçekleri sular ve kahvaltı hazırlar."],
+    "sv": ["Vi åkte till landet i somras och badade i sjön varje dag.",
+           "Min granne har en stor hund som älskar att springa i skogen."],
+}
+
+
+def test_language_id_accuracy():
+    from curation.filters.lid import LanguageIdentifier
+
+    texts = [s for sents in LID_SENTENCES.values() for s in sents]
+    truth = [lang for lang, sents in LID_SENTENCES.items() for _ in sents]
+    langs, scores = LanguageIdentifier().predict(texts)
+    accuracy = np.mean([a == b for a, b in zip(langs, truth)])
+    assert len(LID_SENTENCES) >= 10 and accuracy >= 0.95, list(zip(langs, truth))
+    assert scores.min() > 0
+
+
+def test_url_signals_and_decisions():
+    only_url = {k: {"enabled": False} for k in FiltersConfig.model_fields if k not in ("enabled", "language", "url")}
+    cfg = FiltersConfig.model_validate({**only_url, "url": {"extra_domains": ["bad-site.com"]}})
+    docs = make_documents({
+        "id": ["a", "b", "c", "d", "e"],
+        "text": ["x"] * 5,
+        "url": ["https://www.pornhub.com/view", "https://news.bad-site.com/a", "https://example.org/xxx-videos",
+                "https://example.org/sexy-nude-pics", "https://example.org/gardening/roses"],
+    })
+    signed, _, _ = SignalExtractor(cfg)(docs)
+    assert decide(signed, thresholds(cfg)) == [
+        "url.domain", "url.domain", "url.banned_words", "url.soft_banned_words", None]
+
+
+def test_pii_masks_public_addresses_only():
+    cfg = FiltersConfig().pii
+    text = "Mail jane.doe@mail.org, ask 8.8.8.8 and 93.184.216.34; router 192.168.0.1, loopback 127.0.0.1."
+    masked, emails, ips = mask_pii(text, cfg)
+    assert (emails, ips) == (1, 2)
+    assert "jane.doe" not in masked and "8.8.8.8" not in masked and "93.184.216.34" not in masked
+    assert "192.168.0.1" in masked and "127.0.0.1" in masked
+
+
+def test_dirty_words_counted_and_line_ngrams_removed():
+    cfg = FiltersConfig.model_validate({k: {"enabled": False} for k in ("url", "lid", "kl")})
+    clean = "\n".join(paragraph(__import__("random").Random(i)) for i in range(6))
+    log = "\n".join(f"2024-05-0{i} ERROR [db] connection to the primary database server failed after a timeout"
+                    for i in range(1, 9))
+    dirty = clean + "\nporn porn xxx porn sex sex"
+    docs = make_documents({"id": ["clean", "log", "dirty"], "text": [clean, clean + "\n" + log, dirty]})
+    signed, _, counters = SignalExtractor(cfg)(docs)
+    count = get_signal(signed, "dirty_words_count").to_pylist()
+    assert count[0] == 0 and count[2] == 6
+    removed = get_signal(signed, "line_ngrams_lines_removed").to_pylist()
+    assert removed[0] == 0 and removed[1] == 8 and counters["line_ngrams_lines_removed"] == 8
+    assert "ERROR" not in signed.column("text")[1].as_py()
+    assert decide(signed, thresholds(cfg))[2] == "dirty_words.max_ratio"
+
+
+def test_settings_split_into_signals_and_thresholds():
+    signal, decision = split_settings(FiltersConfig())
+    assert "min_words" in decision["gopher_quality"] and "min_words" not in signal["gopher_quality"]
+    assert "stop_words" in signal["gopher_quality"] and signal["c4"]["min_words_per_line"] == 3
+
+
+def make_run(tmp_path, texts: list[str], overrides: list[str]) -> tuple[RunContext, list[str]]:
+    cfg = parse_config({"filters": {"kl": {"max_percentile": 90}}}, overrides)
+    ctx = RunContext(cfg, str(tmp_path / "run"))
+    parts = []
+    for k in range(2):
+        chunk = texts[k::2]
+        table = make_documents({"id": [f"d{k}-{i}" for i in range(len(chunk))], "text": chunk,
+                                "url": [f"https://site{i}.example.org/page" for i in range(len(chunk))]})
+        path = str(tmp_path / "in" / f"part-{k:05d}.parquet")
+        fs.write_parquet(table, path)
+        parts.append(path)
+    return ctx, parts
+
+
+def records(ctx: RunContext) -> dict[str, dict]:
+    return {r.name: r.as_dict() for r in ctx.phases}
+
+
+def test_rethreshold_redecides_from_stored_signals(tmp_path):
+    texts = documents(40, seed=3)
+    ctx, parts = make_run(tmp_path, texts, [])
+    out = run(ctx, parts)
+    first = records(ctx)
+    assert [first[p]["resumed_tasks"] for p in ("filters.signals", "filters.kl", "filters.decide")] == [0, 0, 0]
+    kept_before = sum(fs.read_parquet(p).num_rows for p in out)
+    used = fs.read_json(fs.join(ctx.work_dir("filters.decide", first["filters.decide"]["fingerprint"]),
+                                "thresholds.json"))
+    kl = np.concatenate([get_signal(fs.read_parquet(p), "kl_divergence").to_numpy()
+                         for p in fs.listdir(ctx.work_dir("filters.kl", first["filters.kl"]["fingerprint"]), ".parquet")])
+    assert used["kl.max_kl"] == pytest.approx(np.percentile(kl, 90))  # resolved from the corpus on the driver
+
+    ctx2, _ = make_run(tmp_path, texts, ["filters.gopher_quality.min_words=5", "filters.lid.min_score=0.1"])
+    out2 = run(ctx2, parts)
+    second = records(ctx2)
+    for phase in ("filters.signals", "filters.reference", "filters.kl"):  # found finished: nothing recomputed
+        assert second[phase]["fingerprint"] == first[phase]["fingerprint"]
+        assert second[phase]["resumed_tasks"] == second[phase]["tasks"] == 2
+    assert second["filters.decide"]["fingerprint"] != first["filters.decide"]["fingerprint"]
+    assert second["filters.decide"]["resumed_tasks"] == 0
+    assert sum(fs.read_parquet(p).num_rows for p in out2) > kept_before
+    assert "gopher_quality.min_words" not in second["filters.decide"]["rejected"]
+
+    ctx3, _ = make_run(tmp_path, texts, ["filters.c4.min_words_per_line=5"])  # a signal setting: recomputed
+    run(ctx3, parts)
+    assert records(ctx3)["filters.signals"]["resumed_tasks"] == 0
+
+
+def test_run_is_deterministic_and_counts_rejects(tmp_path):
+    texts = documents(30, seed=5)
+    a, parts = make_run(tmp_path / "a", texts, [])
+    b, parts_b = make_run(tmp_path / "b", texts, [])
+    out_a, out_b = run(a, parts), run(b, parts_b)
+    assert [fs.read_bytes(p) for p in out_a] == [fs.read_bytes(p) for p in out_b]
+    decide_record = records(a)["filters.decide"]
+    assert decide_record["in"] == 30 == decide_record["out"] + sum(decide_record["rejected"].values())
+    langs = pa.concat_tables([fs.read_parquet(p) for p in out_a]).column("lang").to_pylist()
+    assert set(langs) == {"en"}
+
+
+def test_explain_shows_signals_and_rules(tmp_path):
+    texts = documents(20, seed=9)
+    ctx, parts = make_run(tmp_path, texts, [])
+    out = run(ctx, parts)
+    run_dir = ctx.run_dir
+    fs.atomic_write_bytes(fs.join(run_dir, "config.yaml"), __import__("curation.config").config.dump_config(ctx.config).encode())
+    fs.write_json(fs.join(run_dir, "manifest.json"), ctx.manifest())
+    ctx.publish("docs", [(p.rsplit("/", 1)[-1], p) for p in out])
+    ctx.publish("rejects", [(f"{ph}-{p.rsplit('/', 1)[-1]}", p) for ph, p in ctx.reject_files()])
+    kept_id = fs.read_parquet(out[0]).column("id")[0].as_py()
+    report = explain(run_dir, kept_id)
+    assert report["kept"] is True and report["reason"] is None
+    assert report["signals"]["gopher_quality_words"] > 0
+    assert all(r["passed"] for r in report["rules"])
+    rejected = pa.concat_tables([fs.read_parquet(p) for _, p in ctx.reject_files()])
+    dropped = explain(run_dir, rejected.column("id")[0].as_py())
+    assert dropped["kept"] is False and dropped["reason"] == rejected.column("reason")[0].as_py()
+    failed = [r for r in dropped["rules"] if not r["passed"]]
+    assert failed and failed[0]["rule"] == dropped["reason"]
+    json.dumps(report)
+    with pytest.raises(KeyError):
+        explain(run_dir, "no-such-id")
