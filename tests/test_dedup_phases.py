@@ -155,3 +155,11 @@ def test_all_methods_resume_to_the_same_bytes(tmp_path):
     assert run(again, parts) == out
     assert all(p.resumed == p.tasks for p in again.phases)
     assert [p.name for p in first.phases][::3][:3] == ["dedup.url.map", "dedup.exact.map", "dedup.minhash.signatures"]
+
+
+def test_empty_parts_and_texts_pass_through(tmp_path):
+    docs = {"id": ["a", "b", "c"], "text": ["x y z w v u", "x y z w v u", ""], "url": ["http://u", "http://u", None]}
+    parts = write_parts(tmp_path, docs, 5)  # parts 3 and 4 hold no documents
+    cfg = parse_config({"dedup": {"lines": {"bucket_docs": 2}}})
+    out = run(RunContext(cfg, str(tmp_path / "run")), parts)
+    assert len(out) == 5 and read_all(out).column("id").to_pylist() == ["a", "c"]

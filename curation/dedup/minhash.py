@@ -32,8 +32,6 @@ from curation.io import fs
 from curation.runtime.context import RunContext, fingerprint, part_id
 from curation.runtime.executor import Counters, Task
 
-EDGE_SCHEMA = pa.schema([pa.field("a", pa.uint64()), pa.field("b", pa.uint64())])
-
 
 def band_table(keys: np.ndarray, nodes: np.ndarray, has_shingles: np.ndarray) -> pa.Table:
     """One row per (document, band) of the documents that have shingles."""
@@ -180,7 +178,7 @@ def components_task(
         union(parent, u, v)
     flatten(parent)
     dense = np.nonzero(touched)[0]
-    # dense -> node
+    # back from dense numbers to (part, row) nodes
     bases = np.array([part_offsets[p] for p in numbers], dtype=np.int64)
     which = np.searchsorted(bases, dense, side="right") - 1
     part_no = np.array(numbers, dtype=np.int64)[which]

@@ -54,6 +54,9 @@ def load_model(name: str, device: str | None):
 def embed(texts: list[str], cfg: SemanticDedupConfig) -> np.ndarray:
     """Unit-norm float32 embeddings of the first ``max_chars`` characters of each text."""
     model = load_model(cfg.model, cfg.device)
+    if not texts:
+        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return np.zeros((0, dimension()), dtype=np.float32)
     clipped = [(t or "")[: cfg.max_chars] for t in texts]
     emb = model.encode(clipped, batch_size=cfg.batch_size, normalize_embeddings=True, convert_to_numpy=True)
     return np.asarray(emb, dtype=np.float32).reshape(len(texts), -1)
@@ -61,13 +64,13 @@ def embed(texts: list[str], cfg: SemanticDedupConfig) -> np.ndarray:
 
 def vectors(table: pa.Table) -> np.ndarray:
     col = table.column("emb").combine_chunks()
-    return col.values.to_numpy().reshape(len(col), col.type.list_size) if len(col) else np.zeros((0, 1), np.float32)
+    return col.values.to_numpy(zero_copy_only=False).reshape(len(col), col.type.list_size)
 
 
 def embed_task(src: str, part_index: int, cfg: SemanticDedupConfig, out_path: str) -> Counters:
     docs = fs.read_parquet(src, columns=["id", "text", "date", "quality_score"])
     emb = embed(docs.column("text").to_pylist(), cfg)
-    dim = emb.shape[1] if emb.size else 1
+    dim = emb.shape[1]
     table = pa.table(
         {
             "node": pa.array(node_ids(part_index, docs.num_rows), pa.uint64()),
@@ -86,8 +89,10 @@ def kmeans_task(emb_paths: list[str], clusters: int, fit_sample: int, seed: int,
     data = np.concatenate([vectors(fs.read_parquet(p, columns=["emb"])) for p in emb_paths])
     step = max(1, -(-len(data) // fit_sample))
     sample = data[::step]
-    k = max(1, min(clusters, len(sample)))
-    centroids = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(sample).cluster_centers_.astype(np.float32)
+    k = min(clusters, len(sample))
+    centroids = data[:0]
+    if k:
+        centroids = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(sample).cluster_centers_.astype(np.float32)
     centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
     fs.write_parquet(pa.table({"emb": pa.FixedSizeListArray.from_arrays(pa.array(centroids.reshape(-1)), centroids.shape[1])}), out_path)
     return {"fit_docs": len(sample), "clusters": k}
