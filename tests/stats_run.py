@@ -93,15 +93,16 @@ def make_run(root: Path, docs: int = 80, seq_len: int = 512, quality: bool = Tru
         "eos_id": 128001, "pad_id": 128001, "rows": len(train_rows) + len(val_rows),
     })
 
-    # Duplicate clusters as a MinHash phase could leave them: one cluster id per duplicate document.
-    cluster_ids = [f"c{i}" for i in [0, 0, 0, 1, 1, 2, 2, 2, 2, 3]]
-    fs.write_parquet(pa.table({"id": [f"dup-{i}" for i in range(10)], "cluster_id": cluster_ids}),
-                     str(root / "work" / "dedup_minhash" / "fp123" / "clusters.parquet"))
+    # Duplicate clusters as the MinHash components phase leaves them: one row per clustered document.
+    cluster = [0, 0, 0, 1, 1, 2, 2, 2, 2, 3]
+    fs.write_parquet(pa.table({"id": [f"dup-{i}" for i in range(10)], "cluster": cluster,
+                               "size": [cluster.count(c) for c in cluster]}),
+                     str(root / "work" / "dedup.minhash.components" / "fp123" / "clusters.parquet"))
     n_in = docs + 12
     phases = [
         {"name": "extract", "fingerprint": "fp0", "in": n_in, "out": docs + 6, "rejected": {"extract.empty": 6},
          "counters": {}, "tasks": 2, "resumed_tasks": 0, "wall_seconds": 1.5},
-        {"name": "dedup_minhash", "fingerprint": "fp123", "in": docs + 6, "out": docs,
+        {"name": "dedup.minhash.components", "fingerprint": "fp123", "in": docs + 6, "out": docs,
          "rejected": {"dedup.minhash": 6}, "counters": {"clusters": 4}, "tasks": 2, "resumed_tasks": 1,
          "wall_seconds": 0.7},
         {"name": "quality", "fingerprint": "fp2", "in": docs, "out": docs_table.num_rows,

@@ -17,7 +17,7 @@ from curation.stats.files import find_files
 from curation.stats.summary import describe, int_counts
 
 SIZE_COLUMNS = ("cluster_size", "size", "sizes", "n", "count")
-ID_COLUMNS = ("cluster_id", "cluster", "root", "parent", "component")
+ID_COLUMNS = ("cluster_id", "cluster", "component")
 
 
 def dedup_work_dirs(run_dir: str, manifest: dict[str, Any]) -> list[tuple[str, str]]:
@@ -37,11 +37,11 @@ def sizes_from_parquet(path: str) -> np.ndarray | None:
         id_col = next((c for c in ID_COLUMNS if c in names), None)
         if size_col is None and id_col is None:
             return None
-        table = pq.read_table(f, columns=[size_col or id_col])
-    if size_col:
-        return table.column(size_col).drop_null().to_numpy(zero_copy_only=False)
-    counts = pc.value_counts(table.column(id_col).drop_null().combine_chunks())
-    return counts.field("counts").to_numpy(zero_copy_only=False)
+        table = pq.read_table(f, columns=[id_col or size_col])
+    if id_col:  # one row per clustered document: a cluster's size is how many rows carry its id
+        counts = pc.value_counts(table.column(id_col).drop_null().combine_chunks())
+        return counts.field("counts").to_numpy(zero_copy_only=False)
+    return table.column(size_col).drop_null().to_numpy(zero_copy_only=False)  # one row per cluster
 
 
 def sizes_from_json(data: Any) -> np.ndarray | None:
