@@ -85,21 +85,16 @@ def sample_crawl(
 
 @app.command()
 def stats(
-    run_dir: Annotated[str, typer.Argument(help="run folder")],
+    run_dir: Annotated[str, typer.Argument(help="run folder (or a shard folder)")],
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of tables")] = False,
 ) -> None:
-    """Print a run's per-phase funnel and statistics."""
-    from curation.io import fs
-    from curation.stats.funnel import funnel_rows, print_funnel
+    """Print a run's funnel, document distributions, dedup clusters and shard statistics."""
+    from curation.stats import StatsError, stats_command
 
-    path = fs.join(run_dir, "manifest.json")
-    if not fs.exists(path):
-        raise fail(f"no manifest.json in {run_dir}: not a finished run folder")
-    manifest = fs.read_json(path)
-    if as_json:
-        print(json.dumps({"funnel": funnel_rows(manifest)}, indent=2))
-    else:
-        print_funnel(manifest, Console())
+    try:
+        stats_command(run_dir, as_json)
+    except StatsError as err:
+        raise fail(str(err)) from None
 
 
 @app.command()

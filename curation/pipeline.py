@@ -22,6 +22,7 @@ from curation.runtime.context import RunContext, fingerprint
 from curation.runtime.executor import Counters, Task
 from curation.runtime.ray_session import ray_session
 from curation.schema import reject_counts
+from curation.stats import compute_run_stats
 
 DOCUMENT_PHASES: list[tuple[str, str]] = [
     ("filters", "curation.filters.phases"),
@@ -98,4 +99,5 @@ def run_pipeline(config: PipelineConfig, run_dir: str) -> dict[str, Any]:
             outputs["shards"] = importlib.import_module("curation.pack.phases").run(ctx, parts)
     manifest = ctx.manifest({"versions": versions(), "outputs": outputs})
     fs.write_json(fs.join(run_dir, "manifest.json"), manifest)
+    compute_run_stats(run_dir)
     return manifest
