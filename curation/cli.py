@@ -63,7 +63,7 @@ def run(
         raise fail(f"{err}; finished tasks are kept, re-run the same command to resume", code=1) from None
     except OSError as err:
         raise fail(f"{err.strerror or err} ({err.filename or ''}); finished work is kept", code=1) from None
-    print_funnel(manifest, Console())
+    print_funnel(manifest)
     Console().print(f"run folder: {cfg.output.dir}")
 
 

@@ -12,12 +12,11 @@ import hashlib
 import json
 from typing import Any
 
-from rich.console import Console
 
 from curation.io import fs
 from curation.stats.dedup import cluster_stats
 from curation.stats.documents import document_stats, document_table
-from curation.stats.funnel import funnel_rows
+from curation.stats.funnel import funnel_rows, report_console
 from curation.stats.shards import shard_stats
 from curation.stats.tables import print_run_stats
 
@@ -113,4 +112,4 @@ def stats_command(run_dir: str, as_json: bool) -> None:
     if as_json:
         print(json.dumps(stats, indent=2, sort_keys=True, ensure_ascii=False))
     else:
-        print_run_stats(stats, Console())
+        print_run_stats(stats, report_console())

@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from curation.stats.funnel import funnel_rows_table
+from curation.stats.funnel import funnel_rows_table, report_console
 
 TOP_GROUPS = 10
 
@@ -74,7 +74,7 @@ def dedup_table(clusters: dict[str, Any]) -> Table:
 
 def print_run_stats(stats: dict[str, Any], console: Console | None = None) -> None:
     """Render the statistics of ``compute_run_stats`` (or of a shard folder) as rich tables."""
-    console = console or Console()
+    console = console or report_console()
     funnel = stats.get("funnel")
     if funnel and funnel["phases"]:
         console.print(funnel_rows_table(funnel["phases"]))
