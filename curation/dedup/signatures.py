@@ -37,11 +37,12 @@ class MinHasher:
             return sig
         starts = offsets[:-1][nonempty]
         buf = np.empty_like(values)
-        rows = np.nonzero(nonempty)[0]
+        minima = np.empty((self.a.size, starts.size), dtype=U64)  # one contiguous row per hash function
         for k in range(self.a.size):
             np.multiply(values, self.a[k], out=buf)
             np.add(buf, self.b[k], out=buf)
-            sig[rows, k] = np.minimum.reduceat(buf, starts)
+            minima[k] = np.minimum.reduceat(buf, starts)
+        sig[nonempty] = minima.T
         return sig
 
     def band_keys(self, sig: np.ndarray) -> np.ndarray:
