@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import json
+import random
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
-from curation.config import parse_config
+from curation.config import dump_config, parse_config
 from curation.filters.config import FiltersConfig, split_settings
 from curation.filters.explain import explain
 from curation.filters.phases import run
@@ -133,7 +134,7 @@ def test_pii_masks_public_addresses_only():
 
 def test_dirty_words_counted_and_line_ngrams_removed():
     cfg = FiltersConfig.model_validate({k: {"enabled": False} for k in ("url", "lid", "kl")})
-    clean = "\n".join(paragraph(__import__("random").Random(i)) for i in range(6))
+    clean = "\n".join(paragraph(random.Random(i)) for i in range(6))
     log = "\n".join(f"2024-05-0{i} ERROR [db] connection to the primary database server failed after a timeout"
                     for i in range(1, 9))
     dirty = clean + "\nporn porn xxx porn sex sex"
@@ -217,7 +218,7 @@ def test_explain_shows_signals_and_rules(tmp_path):
     ctx, parts = make_run(tmp_path, texts, [])
     out = run(ctx, parts)
     run_dir = ctx.run_dir
-    fs.atomic_write_bytes(fs.join(run_dir, "config.yaml"), __import__("curation.config").config.dump_config(ctx.config).encode())
+    fs.atomic_write_bytes(fs.join(run_dir, "config.yaml"), dump_config(ctx.config).encode())
     fs.write_json(fs.join(run_dir, "manifest.json"), ctx.manifest())
     ctx.publish("docs", [(p.rsplit("/", 1)[-1], p) for p in out])
     ctx.publish("rejects", [(f"{ph}-{p.rsplit('/', 1)[-1]}", p) for ph, p in ctx.reject_files()])
@@ -234,3 +235,29 @@ def test_explain_shows_signals_and_rules(tmp_path):
     json.dumps(report)
     with pytest.raises(KeyError):
         explain(run_dir, "no-such-id")
+
+
+def test_kl_divergence_matches_its_definition():
+    from curation.filters.kl import divergences, log_reference
+
+    log_q = log_reference(np.array([5, 3, 0, 2]), smoothing=1.0)
+    q = np.array([6, 4, 1, 3]) / 14
+    got = divergences(np.array([0, 2, 2, 5]), np.array([0, 1, 0, 2, 3]), np.array([3.0, 1.0, 1.0, 1.0, 2.0]), log_q)
+    p0, p2 = np.array([0.75, 0.25]), np.array([0.25, 0.25, 0.5])
+    assert got == pytest.approx([np.sum(p0 * np.log(p0 / q[[0, 1]])), 0.0, np.sum(p2 * np.log(p2 / q[[0, 2, 3]]))])
+
+
+@pytest.mark.slow
+def test_ray_workers_give_the_same_bytes(tmp_path, ray_local):
+    from curation.runtime import executor
+
+    texts = documents(24, seed=13)
+    ray_ctx, parts = make_run(tmp_path / "ray", texts, [])
+    on_ray = run(ray_ctx, parts)
+    executor.configure(use_ray=False, max_in_flight=1, progress=False)
+    try:
+        local_ctx, local_parts = make_run(tmp_path / "local", texts, [])
+        local = run(local_ctx, local_parts)
+    finally:
+        executor.configure(use_ray=True, max_in_flight=2, progress=False)
+    assert [fs.read_bytes(p) for p in on_ray] == [fs.read_bytes(p) for p in local]

@@ -27,9 +27,11 @@ def log_reference(totals: np.ndarray, smoothing: float) -> np.ndarray:
     return np.log(smoothed / smoothed.sum())
 
 
-def divergence(values: np.ndarray, counts: np.ndarray, log_q: np.ndarray) -> float:
-    total = counts.sum()
-    if total == 0:
-        return 0.0
-    p = counts / total
-    return float(np.sum(p * (np.log(p) - log_q[values])))
+def divergences(offsets: np.ndarray, values: np.ndarray, counts: np.ndarray, log_q: np.ndarray) -> np.ndarray:
+    """KL of every document at once; document i owns ``values[offsets[i]:offsets[i+1]]`` (Arrow lists)."""
+    sizes = np.diff(offsets)
+    doc = np.repeat(np.arange(len(sizes)), sizes)
+    totals = np.bincount(doc, weights=counts, minlength=len(sizes))
+    p = counts / totals[doc] if len(doc) else np.zeros(0)
+    terms = p * (np.log(p) - log_q[values]) if len(doc) else np.zeros(0)
+    return np.bincount(doc, weights=terms, minlength=len(sizes))

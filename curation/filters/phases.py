@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curation.filters.config import FiltersConfig, split_settings
-from curation.filters.kl import divergence, log_reference
+from curation.filters.kl import divergences, log_reference
 from curation.filters.rules import decide, thresholds
 from curation.filters.signals import SignalExtractor
 from curation.io import fs
@@ -60,8 +60,7 @@ def reference_task(hist: str, out: str, buckets: int) -> Counters:
     table = fs.read_parquet(hist)
     values = pc.list_flatten(table.column("buckets")).to_numpy(zero_copy_only=False)
     counts = pc.list_flatten(table.column("counts")).to_numpy(zero_copy_only=False)
-    totals = np.zeros(buckets, dtype=np.int64)
-    np.add.at(totals, values.astype(np.int64), counts.astype(np.int64))
+    totals = np.rint(np.bincount(values, weights=counts, minlength=buckets)).astype(np.int64)  # exact below 2**53
     save_array(out, totals)
     return {"tokens": int(totals.sum())}
 
@@ -70,10 +69,12 @@ def kl_task(src: str, hist: str, reference: str, smoothing: float, out_dir: str)
     docs = fs.read_parquet(src)
     table = fs.read_parquet(hist)
     log_q = log_reference(load_array(reference), smoothing)
-    kl = [
-        divergence(np.asarray(b, dtype=np.int64), np.asarray(c, dtype=np.float64), log_q)
-        for b, c in zip(table.column("buckets").to_pylist(), table.column("counts").to_pylist())
-    ]
+    buckets = table.column("buckets").combine_chunks()
+    counts = table.column("counts").combine_chunks()
+    offsets = buckets.offsets.to_numpy()
+    values = pc.list_flatten(buckets).to_numpy(zero_copy_only=False)
+    weights = pc.list_flatten(counts).to_numpy(zero_copy_only=False).astype(np.float64)
+    kl = divergences(offsets - offsets[0], values, weights, log_q)
     docs = with_signals(docs, {"kl_divergence": pa.array(kl, type=pa.float64())})
     fs.write_parquet(docs, fs.join(out_dir, f"part-{part_id(src)}.parquet"))
     return {"in": docs.num_rows, "out": docs.num_rows}

@@ -90,16 +90,17 @@ class SignalExtractor:
             docs = with_column(with_column(docs, "lang", langs), "lang_score", pa.array(scores))
 
         words = word_splitter(cfg.language)
-        stop_ids = np.array(words.ids_of(cfg.gopher_quality.stop_words), dtype=np.int32)
         dirty = dirty_words(cfg.dirty_words) if cfg.dirty_words.enabled else None
         hist_buckets, hist_counts = [], []
         out_texts = []
         for i, text in enumerate(texts):
             signals: dict[str, Any] = {}
+            words.start_document()
             ids = words.split(text)
             if cfg.gopher_repetition.enabled:
                 signals.update(gopher_repetition(text, ids, words.length[ids]))
             if cfg.gopher_quality.enabled:
+                stop_ids = np.array(words.ids_of(cfg.gopher_quality.stop_words), dtype=np.int32)
                 signals.update(gopher_quality(text, ids, words, stop_ids))
             if dirty is not None:
                 count = dirty.count(text, langs[i])

@@ -15,11 +15,9 @@ from itertools import chain
 
 import numpy as np
 import xxhash
+from datatrove.utils.text import PUNCTUATION_SET  # a word made only of these is a "symbol" (Gopher)
 
 from curation.runtime.worker_cache import cached
-
-# datatrove.utils.text.PUNCTUATION_SET: a word made only of these is a "symbol" (GopherQualityFilter)
-from datatrove.utils.text import PUNCTUATION_SET
 
 _PREFIX_CHARS = frozenset('(["{')
 _SUFFIX_CHARS = frozenset(',;:!?)]}"')
@@ -144,18 +142,20 @@ class WordSplitter:
             return None
         return [*chunk[:i], core, *chunk[end:]]
 
+    def start_document(self) -> None:
+        """Bound memory: forget every token between documents once there are too many.
+
+        Token ids are only valid until then, so callers hold them for one document at most.
+        """
+        if len(self.tokens) > self._max_tokens:
+            self._reset()
+
     def split(self, text: str) -> np.ndarray:
         """Token ids of ``text``'s words, in order."""
         chunks = text.split()
         cache = self._chunks
-        missing = set(chunks).difference(cache)
-        if missing:
-            if len(self.tokens) > self._max_tokens:  # bounded memory; ids are only used within a call
-                self._reset()
-                cache = self._chunks
-                missing = set(chunks)
-            for chunk in missing:
-                cache[chunk] = self._split_chunk(chunk)
+        for chunk in set(chunks).difference(cache):
+            cache[chunk] = self._split_chunk(chunk)
         return np.fromiter(chain.from_iterable(map(cache.__getitem__, chunks)), dtype=np.int32)
 
     def words(self, text: str) -> list[str]:
