@@ -93,7 +93,10 @@ def hashtags_and_ellipses(rng: random.Random) -> str:
 
 
 def number_table(rng: random.Random) -> str:
-    rows = [" | ".join(f"{rng.uniform(0, 1000):.2f}" for _ in range(rng.randint(3, 8))) for _ in range(rng.randint(5, 40))]
+    def row() -> str:
+        return " | ".join(f"{rng.uniform(0, 1000):.2f}" for _ in range(rng.randint(3, 8)))
+
+    rows = [row() for _ in range(rng.randint(5, 40))]
     return "\n".join(([paragraph(rng, 2)] if rng.random() < 0.5 else []) + rows)
 
 

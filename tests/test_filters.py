@@ -9,6 +9,7 @@ import random
 import numpy as np
 import pyarrow as pa
 import pytest
+from filters_textgen import documents, paragraph
 
 from curation.config import dump_config, parse_config
 from curation.filters.config import FiltersConfig, split_settings
@@ -21,7 +22,6 @@ from curation.filters.words import word_splitter
 from curation.io import fs
 from curation.runtime.context import RunContext
 from curation.schema import get_signal, make_documents
-from filters_textgen import documents, paragraph
 
 HEURISTICS_ONLY = {k: {"enabled": False} for k in ("url", "lid", "pii", "line_ngrams", "dirty_words", "kl")}
 
@@ -181,8 +181,9 @@ def test_rethreshold_redecides_from_stored_signals(tmp_path):
     kept_before = sum(fs.read_parquet(p).num_rows for p in out)
     used = fs.read_json(fs.join(ctx.work_dir("filters.decide", first["filters.decide"]["fingerprint"]),
                                 "thresholds.json"))
-    kl = np.concatenate([get_signal(fs.read_parquet(p), "kl_divergence").to_numpy()
-                         for p in fs.listdir(ctx.work_dir("filters.kl", first["filters.kl"]["fingerprint"]), ".parquet")])
+    kl_dir = ctx.work_dir("filters.kl", first["filters.kl"]["fingerprint"])
+    kl_parts = fs.listdir(kl_dir, ".parquet")
+    kl = np.concatenate([get_signal(fs.read_parquet(p), "kl_divergence").to_numpy() for p in kl_parts])
     assert used["kl.max_kl"] == pytest.approx(np.percentile(kl, 90))  # resolved from the corpus on the driver
 
     ctx2, _ = make_run(tmp_path, texts, ["filters.gopher_quality.min_words=5", "filters.lid.min_score=0.1"])

@@ -11,12 +11,11 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+from datatrove.utils.text import TERMINAL_PUNCTUATION  # FineWeb's stop_chars
 
 from curation.filters.config import DUP_NGRAM_SIZES, TOP_NGRAM_SIZES, C4Config
 from curation.filters.ngrams import duplicated_ngram_chars, ngram_hashes, top_ngram_chars
 from curation.filters.words import SENT_OTHER, SENT_PUNCT, SENT_TERMINAL, WordSplitter
-
-from datatrove.utils.text import TERMINAL_PUNCTUATION  # FineWeb's stop_chars
 
 _PARAGRAPHS = re.compile(r"\n{2,}")
 _LINES = re.compile("\n+")

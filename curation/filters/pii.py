@@ -19,7 +19,9 @@ EMAIL = re.compile(
 IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)")
 EMAIL_REPLACEMENTS = ("email@example.com", "firstname.lastname@example.org")
 # datatrove's list: random addresses that did not answer pings when it was made
-IP_REPLACEMENTS = ("22.214.171.124", "126.96.36.199", "188.8.131.52", "184.108.40.206", "220.127.116.11", "18.104.22.168")
+IP_REPLACEMENTS = (
+    "22.214.171.124", "126.96.36.199", "188.8.131.52", "184.108.40.206", "220.127.116.11", "18.104.22.168",
+)
 
 
 def is_public_ip(text: str) -> bool:

@@ -16,7 +16,14 @@ import pyarrow as pa
 
 from curation.filters.config import DUP_NGRAM_SIZES, TOP_NGRAM_SIZES, FiltersConfig
 from curation.filters.dirty_words import dirty_words
-from curation.filters.heuristics import c4_lines, fineweb, gopher_quality, gopher_repetition, sentence_count, split_lines
+from curation.filters.heuristics import (
+    c4_lines,
+    fineweb,
+    gopher_quality,
+    gopher_repetition,
+    sentence_count,
+    split_lines,
+)
 from curation.filters.kl import histogram
 from curation.filters.lid import LanguageIdentifier
 from curation.filters.ngrams import line_coverage
