@@ -138,7 +138,8 @@ def test_dirty_words_counted_and_line_ngrams_removed():
     log = "\n".join(f"2024-05-0{i} ERROR [db] connection to the primary database server failed after a timeout"
                     for i in range(1, 9))
     dirty = clean + "\nporn porn xxx porn sex sex"
-    docs = make_documents({"id": ["clean", "log", "dirty"], "text": [clean, clean + "\n" + log, dirty]})
+    odd = "a private-use \ue000 character\nand another line \ue000 here"
+    docs = make_documents({"id": ["clean", "log", "dirty", "odd"], "text": [clean, clean + "\n" + log, dirty, odd]})
     signed, _, counters = SignalExtractor(cfg)(docs)
     count = get_signal(signed, "dirty_words_count").to_pylist()
     assert count[0] == 0 and count[2] == 6

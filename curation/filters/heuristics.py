@@ -128,7 +128,10 @@ def c4_lines(text: str, cfg: C4Config) -> C4Result:
 
 def split_lines(lines: list[str], words: WordSplitter) -> tuple[np.ndarray, np.ndarray]:
     """Token ids of ``lines`` (one split) and each token's line number."""
-    ids = words.split(f" {LINE_SEPARATOR} ".join(lines))
+    joined = f" {LINE_SEPARATOR} ".join(lines)
+    if joined.count(LINE_SEPARATOR) != max(len(lines) - 1, 0):  # the text itself holds the separator
+        joined = f" {LINE_SEPARATOR} ".join(line.replace(LINE_SEPARATOR, " ") for line in lines)
+    ids = words.split(joined)
     border = ids == words.token_id(LINE_SEPARATOR)
     line_of = np.cumsum(border)
     return ids[~border], line_of[~border]

@@ -8,6 +8,7 @@
 Only ``filters.decide``'s fingerprint holds thresholds, so ``--set filters.gopher_quality.min_words=100``
 on a finished run resumes the first three phases from disk and re-decides from stored signals.
 Language routing: the ``lang`` column (fastText label) is set here; later phases group by it.
+Rejected documents carry the text as the signal pass left it (C4 lines, n-gram lines and PII removed).
 """
 
 from __future__ import annotations
