@@ -94,6 +94,7 @@ class Decider:
 
 def run_signals(ctx: RunContext, cfg: FiltersConfig, parts: list[str]) -> tuple[list[str], list[str]]:
     settings, _ = split_settings(cfg)
+    settings["kl"].pop("smoothing")  # used by filters.kl only
     fp = fingerprint(SIGNALS, settings, list(parts))
     out_dir = ctx.work_dir(SIGNALS, fp)
     extractor = SignalExtractor(cfg)
