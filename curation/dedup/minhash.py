@@ -155,72 +155,79 @@ def verify_task(
     return {"pairs_checked": int(a.size), "pairs_verified": int(keep.sum()), "false_positives": int((~keep).sum())}
 
 
-def dense_numbers(nodes: np.ndarray, part_offsets: dict[int, int]) -> np.ndarray:
-    parts, rows = node_part(nodes), node_row(nodes)
-    numbers = np.array(sorted(part_offsets), dtype=np.int64)
-    bases = np.array([part_offsets[p] for p in numbers.tolist()], dtype=np.int64)
-    return bases[np.searchsorted(numbers, parts)] + rows
+def dense_numbers(nodes: np.ndarray, numbers: np.ndarray, bases: np.ndarray) -> np.ndarray:
+    """Node (part, row) -> dense number ``bases[part] + row``; ``numbers`` are the sorted part numbers."""
+    return bases[np.searchsorted(numbers, node_part(nodes))] + node_row(nodes)
 
 
-def components_task(
-    edge_paths: list[str], part_sizes: dict[int, int], meta_files: dict[int, str], index_numbers: list[int], out_dir: str
-) -> Counters:
-    numbers = sorted(part_sizes)
-    part_offsets = dict(zip(numbers, np.concatenate([[0], np.cumsum([part_sizes[p] for p in numbers])]).tolist()))
-    total = sum(part_sizes.values())
-    parent = np.arange(total, dtype=np.int64)
-    touched = np.zeros(total, dtype=bool)
+def label_components(edge_paths: list[str], part_sizes: dict[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(nodes, component root, component size) of every node that has an edge, nodes in dense order."""
+    numbers = np.array(sorted(part_sizes), dtype=np.int64)
+    bases = np.concatenate([[0], np.cumsum([part_sizes[int(p)] for p in numbers])]).astype(np.int64)
+    parent = np.arange(bases[-1], dtype=np.int64)
+    touched = np.zeros(bases[-1], dtype=bool)
     for path in edge_paths:
         t = fs.read_parquet(path, columns=["a", "b"])
-        u = dense_numbers(t.column("a").to_numpy(), part_offsets)
-        v = dense_numbers(t.column("b").to_numpy(), part_offsets)
+        u = dense_numbers(t.column("a").to_numpy(), numbers, bases[:-1])
+        v = dense_numbers(t.column("b").to_numpy(), numbers, bases[:-1])
         touched[u] = touched[v] = True
         union(parent, u, v)
     flatten(parent)
     dense = np.nonzero(touched)[0]
-    # back from dense numbers to (part, row) nodes
-    bases = np.array([part_offsets[p] for p in numbers], dtype=np.int64)
     which = np.searchsorted(bases, dense, side="right") - 1
-    part_no = np.array(numbers, dtype=np.int64)[which]
-    nodes = (part_no.astype(U64) << U64(32)) | (dense - bases[which]).astype(U64)
-    cluster = parent[dense]
-    size = np.bincount(cluster, minlength=total)[cluster] if dense.size else np.zeros(0, dtype=np.int64)
-    is_index = np.isin(part_no, index_numbers)
+    nodes = (numbers[which].astype(U64) << U64(32)) | (dense - bases[which]).astype(U64)
+    root = parent[dense]
+    _, inverse, counts = np.unique(root, return_inverse=True, return_counts=True)
+    return nodes, root, counts[inverse]
+
+
+def choose_keepers(nodes: np.ndarray, root: np.ndarray, size: np.ndarray, meta_files: dict[int, str]) -> pa.Table:
+    """One row per clustered node, best first in its cluster; ``kept`` marks the first.
+
+    Nodes of an index (parts without a meta file) always come first: they are already curated.
+    """
+    parts = node_part(nodes)
+    is_index = ~np.isin(parts, list(meta_files))
     ids, prios = [], []
-    current = ~is_index
-    for p in np.unique(part_no[current]):
-        rows = node_row(nodes[part_no == p])
-        meta = read_rows(meta_files[int(p)], rows)
-        ids.append(meta.column("id").combine_chunks())
+    for p in np.unique(parts[~is_index]):
+        meta = read_rows(meta_files[int(p)], node_row(nodes[parts == p]))
+        ids.append(meta.column("id").combine_chunks().cast(pa.string()))
         prios.append(meta.column("prio").combine_chunks())
     n_index = int(is_index.sum())
     prio_type = prios[0].type if prios else pa.string()
+    order = np.concatenate([np.nonzero(~is_index)[0], np.nonzero(is_index)[0]])  # meta rows come in node order
     table = pa.table(
         {
-            "node": pa.array(np.concatenate([nodes[current], nodes[is_index]]), pa.uint64()),
-            "cluster": pa.array(np.concatenate([cluster[current], cluster[is_index]]), pa.int64()),
-            "size": pa.array(np.concatenate([size[current], size[is_index]]), pa.int64()),
-            "is_index": pa.array(np.concatenate([np.zeros(int(current.sum()), bool), np.ones(n_index, bool)])),
-            "id": pa.concat_arrays([*[i.cast(pa.string()) for i in ids], pa.nulls(n_index, pa.string())]),
+            "node": pa.array(nodes[order], pa.uint64()),
+            "cluster": pa.array(root[order], pa.int64()),
+            "size": pa.array(size[order], pa.int64()),
+            "is_index": pa.array(is_index[order]),
+            "id": pa.concat_arrays([*ids, pa.nulls(n_index, pa.string())]),
             "prio": pa.concat_arrays([*prios, pa.nulls(n_index, prio_type)]),
         }
     )
     table = table.sort_by([("cluster", "ascending"), ("is_index", "descending"), ("prio", "descending"), ("id", "ascending")])
-    cl = table.column("cluster").to_numpy()
+    cluster = table.column("cluster").to_numpy()
     kept = np.ones(table.num_rows, dtype=bool)
-    kept[1:] = cl[1:] != cl[:-1]
-    index_cluster = np.isin(cl, cl[table.column("is_index").to_numpy(zero_copy_only=False)])
-    table = table.append_column("kept", pa.array(kept))
-    docs = table.filter(pa.compute.invert(table.column("is_index")))
-    fs.write_parquet(docs.drop_columns(["is_index", "prio"]), fs.join(out_dir, "clusters.parquet"))
+    kept[1:] = cluster[1:] != cluster[:-1]
+    return table.append_column("kept", pa.array(kept))
+
+
+def components_task(edge_paths: list[str], part_sizes: dict[int, int], meta_files: dict[int, str], out_dir: str) -> Counters:
+    nodes, root, size = label_components(edge_paths, part_sizes)
+    table = choose_keepers(nodes, root, size, meta_files)
+    is_index = table.column("is_index").to_numpy(zero_copy_only=False)
+    kept = table.column("kept").to_numpy(zero_copy_only=False)
+    cluster = table.column("cluster").to_numpy()
     removed = table.column("node").to_numpy()[~kept]
     write_removals(removed, fs.join(out_dir, "remove.parquet"))
-    doc_clusters = np.unique(docs.column("cluster").to_numpy())
+    docs = table.filter(pa.array(~is_index)).drop_columns(["is_index", "prio"])
+    fs.write_parquet(docs, fs.join(out_dir, "clusters.parquet"))
     return {
-        "clusters": int(doc_clusters.size),
+        "clusters": int(np.unique(docs.column("cluster").to_numpy()).size),
         "clustered_docs": docs.num_rows,
         "removed": int(removed.size),
-        "index_matches": int((~kept & index_cluster).sum()),
+        "index_matches": int((~kept & np.isin(cluster, cluster[is_index])).sum()),
         "max_cluster_size": int(size.max(initial=0)),
     }
 
@@ -281,8 +288,7 @@ def run(ctx: RunContext, parts: list[str], cfg: MinHashConfig) -> list[str]:
         "dedup.minhash.components",
         comp_fp,
         [Task("components", components_task, {"edge_paths": edge_paths, "part_sizes": part_sizes,
-                                              "meta_files": meta_files, "index_numbers": [p.number for p in index],
-                                              "out_dir": comp_dir})],
+                                              "meta_files": meta_files, "out_dir": comp_dir})],
     )
     kept = apply_removals(ctx, "dedup.minhash", parts, [fs.join(comp_dir, "remove.parquet")], "dedup.minhash", comp_fp)
     if cfg.index_out:
