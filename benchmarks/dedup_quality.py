@@ -1,8 +1,9 @@
 """MinHash dedup quality against brute-force exact Jaccard, side by side with datatrove's MinHash.
 
-Corpus: real text (``../shared/data/text/*.jsonl`` cut into documents of ``--words`` words;
-generated text when absent) plus near-duplicates with known edits (a random share of words
-replaced, deleted or inserted). Ground truth: exact Jaccard over the very shingles our MinHash
+Corpus: real text (``../shared/data/text/*.jsonl`` cut into windows of about ``--words`` words;
+generated text when absent) plus near-duplicates with known edits (a random share of up to 12% of
+words replaced, deleted or inserted). Neighbouring windows overlap, which gives many partial
+duplicates (Jaccard 0.2-0.7): hard negatives for precision. Ground truth: exact Jaccard over the very shingles our MinHash
 uses (5-word shingles of normalised text), all pairs, through a sparse product. Reported at
 Jaccard >= 0.8, for our dedup (default 20x6 bands with verification, and without it, and with
 datatrove's 14x8) and for datatrove's four MinHash stages run locally on the same documents:
@@ -254,8 +255,9 @@ def main() -> None:
         print(f"{name:32s} {r['pair_recall']:9.4f} {r['pair_precision']:9.4f} {r['doc_recall']:8.4f} "
               f"{r['doc_precision']:8.4f} {r['seconds']:8.2f}")
     default, anchor = rows["ours 20x6 + verify (default)"], rows["datatrove 14x8 (4 stages)"]
-    print(f"recall vs datatrove: {default['pair_recall']:.4f} vs {anchor['pair_recall']:.4f}; goal recall and "
-          f"precision >= 0.95: {'met' if min(default['doc_recall'], default['doc_precision'], default['pair_recall']) >= 0.95 else 'NOT met'}")
+    met = min(default["pair_recall"], default["doc_recall"], default["doc_precision"]) >= 0.95
+    print(f"pair recall vs datatrove: {default['pair_recall']:.4f} vs {anchor['pair_recall']:.4f}; goal recall and "
+          f"(document) precision >= 0.95: {'met' if met else 'NOT met'}")
     if args.json:
         Path(args.json).write_text(json.dumps({"documents": len(texts), "true_pairs": int(ti.size), "source": source,
                                                "results": rows}, indent=2))
