@@ -3,8 +3,9 @@
 Corpus: real text (``../shared/data/text/*.jsonl`` cut into windows of about ``--words`` words;
 generated text when absent) plus near-duplicates with known edits (a random share of up to 12% of
 words replaced, deleted or inserted). Neighbouring windows overlap, which gives many partial
-duplicates (Jaccard 0.2-0.7): hard negatives for precision. Ground truth: exact Jaccard over the very shingles our MinHash
-uses (5-word shingles of normalised text), all pairs, through a sparse product. Reported at
+duplicates (Jaccard 0.2-0.7): hard negatives for precision. Ground truth: exact Jaccard over the
+very shingles our MinHash uses (5-word shingles of normalised text), all pairs, through a sparse
+product. Reported at
 Jaccard >= 0.8, for our dedup (default 20x6 bands with verification, and without it, and with
 datatrove's 14x8) and for datatrove's four MinHash stages run locally on the same documents:
 - pair recall: true pairs that end in the same cluster;
@@ -33,13 +34,13 @@ from scipy import sparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from curation.config import parse_config  # noqa: E402
-from curation.dedup import minhash  # noqa: E402
-from curation.dedup.shingles import shingle_sets  # noqa: E402
-from curation.io import fs  # noqa: E402
-from curation.runtime import executor  # noqa: E402
-from curation.runtime.context import RunContext  # noqa: E402
-from curation.schema import make_documents  # noqa: E402
+from curation.config import parse_config
+from curation.dedup import minhash
+from curation.dedup.shingles import shingle_sets
+from curation.io import fs
+from curation.runtime import executor
+from curation.runtime.context import RunContext
+from curation.schema import make_documents
 
 SHARED_TEXT = Path(__file__).resolve().parents[2] / "shared" / "data" / "text"
 THRESHOLD = 0.8
@@ -161,7 +162,9 @@ def datatrove_stages(texts: list[str], folder: str, bands: int = 14, rows: int =
     )
 
     config = MinhashConfig(num_buckets=bands, hashes_per_bucket=rows)
-    shards = [[Document(text=t, id=str(i)) for i in range(k, len(texts), tasks) for t in [texts[i]]] for k in range(tasks)]
+    shards = [
+        [Document(text=t, id=str(i)) for i in range(k, len(texts), tasks) for t in [texts[i]]] for k in range(tasks)
+    ]
 
     def reader(data, rank: int = 0, world_size: int = 1):
         yield from shards[rank]
@@ -175,10 +178,20 @@ def datatrove_stages(texts: list[str], folder: str, bands: int = 14, rows: int =
 
     start = time.perf_counter()
     run([reader, MinhashDedupSignature(output_folder=f"{folder}/sigs", config=config)], tasks, "sigs")
-    run([MinhashDedupBuckets(input_folder=f"{folder}/sigs", output_folder=f"{folder}/buckets", config=config)],
-        bands, "buckets")
-    run([MinhashDedupCluster(input_folder=f"{folder}/buckets", output_folder=f"{folder}/remove", config=config,
-                             save_cluster_id=True)], 1, "cluster")
+    run(
+        [MinhashDedupBuckets(input_folder=f"{folder}/sigs", output_folder=f"{folder}/buckets", config=config)],
+        bands,
+        "buckets",
+    )
+    run(
+        [
+            MinhashDedupCluster(
+                input_folder=f"{folder}/buckets", output_folder=f"{folder}/remove", config=config, save_cluster_id=True
+            )
+        ],
+        1,
+        "cluster",
+    )
     run([reader, MinhashDedupFilter(input_folder=f"{folder}/remove", load_cluster_ids=True)], tasks, "filter")
     return {"folder": folder, "seconds": time.perf_counter() - start, "tasks": tasks}
 
@@ -247,20 +260,29 @@ def main() -> None:
             labels, seconds = ours(parts, len(texts), f"{tmp}/{len(rows)}", **overrides)
             rows[name] = {**metrics(labels, ti, tj), "seconds": seconds}
         result = datatrove_stages(texts, f"{tmp}/datatrove")
-        rows["datatrove 14x8 (4 stages)"] = {**metrics(datatrove_labels(result, len(texts)), ti, tj),
-                                             "seconds": result["seconds"]}
+        rows["datatrove 14x8 (4 stages)"] = {
+            **metrics(datatrove_labels(result, len(texts)), ti, tj),
+            "seconds": result["seconds"],
+        }
     header = f"{'method':32s} {'pair rec':>9s} {'pair prec':>9s} {'doc rec':>8s} {'doc prec':>8s} {'seconds':>8s}"
     print(header)
     for name, r in rows.items():
-        print(f"{name:32s} {r['pair_recall']:9.4f} {r['pair_precision']:9.4f} {r['doc_recall']:8.4f} "
-              f"{r['doc_precision']:8.4f} {r['seconds']:8.2f}")
+        print(
+            f"{name:32s} {r['pair_recall']:9.4f} {r['pair_precision']:9.4f} {r['doc_recall']:8.4f} "
+            f"{r['doc_precision']:8.4f} {r['seconds']:8.2f}"
+        )
     default, anchor = rows["ours 20x6 + verify (default)"], rows["datatrove 14x8 (4 stages)"]
     met = min(default["pair_recall"], default["doc_recall"], default["doc_precision"]) >= 0.95
-    print(f"pair recall vs datatrove: {default['pair_recall']:.4f} vs {anchor['pair_recall']:.4f}; goal recall and "
-          f"(document) precision >= 0.95: {'met' if met else 'NOT met'}")
+    print(
+        f"pair recall vs datatrove: {default['pair_recall']:.4f} vs {anchor['pair_recall']:.4f}; goal recall and "
+        f"(document) precision >= 0.95: {'met' if met else 'NOT met'}"
+    )
     if args.json:
-        Path(args.json).write_text(json.dumps({"documents": len(texts), "true_pairs": int(ti.size), "source": source,
-                                               "results": rows}, indent=2))
+        Path(args.json).write_text(
+            json.dumps(
+                {"documents": len(texts), "true_pairs": int(ti.size), "source": source, "results": rows}, indent=2
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -25,9 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dedup_quality import datatrove_stages, make_corpus, write_parts  # noqa: E402
+from dedup_quality import datatrove_stages, make_corpus, write_parts
 
-from curation.io import fs  # noqa: E402
+from curation.io import fs
 
 GOAL_SPEEDUP = 5.0
 MEMORY_BUDGET_GB = 4.0
@@ -68,7 +68,9 @@ def child(method: str, input_dir: str, work_dir: str) -> dict:
     """Run one method in a fresh interpreter; its JSON report is the last stdout line."""
     out = subprocess.run(
         [sys.executable, __file__, "--worker", method, "--input", input_dir, "--work", work_dir],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -100,15 +102,20 @@ def main() -> None:
         if not args.skip_datatrove:
             results["datatrove"] = child("datatrove", f"{tmp}/input", f"{tmp}/datatrove")
     for name, r in results.items():
-        print(f"{name:10s} {r['seconds']:8.2f} s  {len(texts) / r['seconds']:9.0f} docs/s  "
-              f"peak RSS {r['peak_rss_gb']:.2f} GB  removed {r['removed']}")
+        print(
+            f"{name:10s} {r['seconds']:8.2f} s  {len(texts) / r['seconds']:9.0f} docs/s  "
+            f"peak RSS {r['peak_rss_gb']:.2f} GB  removed {r['removed']}"
+        )
     print(f"ours per phase (s): {results['ours']['phases']}")
     ours_rss = results["ours"]["peak_rss_gb"]
-    print(f"memory: {ours_rss:.2f} GB peak for {len(texts)} documents "
-          f"({'within' if ours_rss <= MEMORY_BUDGET_GB else 'OVER'} the {MEMORY_BUDGET_GB:.0f} GB budget)")
+    print(
+        f"memory: {ours_rss:.2f} GB peak for {len(texts)} documents "
+        f"({'within' if ours_rss <= MEMORY_BUDGET_GB else 'OVER'} the {MEMORY_BUDGET_GB:.0f} GB budget)"
+    )
     if "datatrove" in results:
         speedup = results["datatrove"]["seconds"] / results["ours"]["seconds"]
-        print(f"speedup vs datatrove: {speedup:.1f}x (goal >= {GOAL_SPEEDUP:.0f}x: {'met' if speedup >= GOAL_SPEEDUP else 'NOT met'})")
+        verdict = "met" if speedup >= GOAL_SPEEDUP else "NOT met"
+        print(f"speedup vs datatrove: {speedup:.1f}x (goal >= {GOAL_SPEEDUP:.0f}x: {verdict})")
         results["speedup"] = speedup
     if args.json:
         Path(args.json).write_text(json.dumps({"documents": len(texts), "source": source, **results}, indent=2))

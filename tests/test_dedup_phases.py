@@ -64,8 +64,12 @@ def near_duplicate_corpus(seed=0, bases=30):
     ids, texts, dates = [], [], []
     for i in range(bases):
         base = random_text(rng, vocab, 300)
-        for kind, text in (("base", base), ("close", edit(rng, vocab, base, 4)), ("far", edit(rng, vocab, base, 90)),
-                           ("other", random_text(rng, vocab, 300))):
+        for kind, text in (
+            ("base", base),
+            ("close", edit(rng, vocab, base, 4)),
+            ("far", edit(rng, vocab, base, 90)),
+            ("other", random_text(rng, vocab, 300)),
+        ):
             ids.append(f"{kind}-{i:03d}")
             texts.append(text)
             dates.append(f"2024-01-{1 + (i + len(kind)) % 28:02d}")

@@ -6,17 +6,20 @@ import pytest
 
 pytest.importorskip("sentence_transformers")
 
-from curation.config import parse_config  # noqa: E402
-from curation.dedup.phases import run  # noqa: E402
-from curation.dedup.semantic import resolve_model  # noqa: E402
-from curation.runtime import executor  # noqa: E402
-from curation.runtime.context import RunContext  # noqa: E402
-from tests.test_dedup_data import read_all, write_parts  # noqa: E402
+from curation.config import parse_config
+from curation.dedup.phases import run
+from curation.dedup.semantic import resolve_model
+from curation.runtime import executor
+from curation.runtime.context import RunContext
+from tests.test_dedup_data import read_all, write_parts
 
 TEXTS = {
-    "budget-old": "The city council approved a new budget on Tuesday that increases funding for public schools and road repairs.",
-    "budget-new": "On Tuesday the city council passed a new budget which raises funding for road repairs and public schools.",
-    "plants-new": "Photosynthesis is the process by which green plants use sunlight to turn carbon dioxide and water into sugar.",
+    "budget-old": "The city council approved a new budget on Tuesday that increases funding for public schools "
+    "and road repairs.",
+    "budget-new": "On Tuesday the city council passed a new budget which raises funding for road repairs "
+    "and public schools.",
+    "plants-new": "Photosynthesis is the process by which green plants use sunlight to turn carbon dioxide "
+    "and water into sugar.",
     "plants-old": "Green plants use sunlight in photosynthesis to convert water and carbon dioxide into sugar.",
     "recipe": "The recipe calls for two cups of flour, one egg, and a pinch of salt, mixed until smooth.",
     "football": "The football team won the championship after a dramatic penalty shootout in the final match.",
@@ -40,8 +43,15 @@ def test_semantic_dedup_removes_paraphrases_and_keeps_the_newest(tmp_path):
     dates = ["2024-01-01" if i.endswith("-old") else "2024-06-01" for i in ids]
     parts = write_parts(tmp_path, {"id": ids, "text": list(TEXTS.values()), "date": dates}, 2)
     cfg = parse_config(
-        {"dedup": {"url": {"enabled": False}, "exact": {"enabled": False}, "minhash": {"enabled": False},
-                   "lines": {"enabled": False}, "semantic": {"enabled": True, "eps": 0.1, "clusters": 3}}}
+        {
+            "dedup": {
+                "url": {"enabled": False},
+                "exact": {"enabled": False},
+                "minhash": {"enabled": False},
+                "lines": {"enabled": False},
+                "semantic": {"enabled": True, "eps": 0.1, "clusters": 3},
+            }
+        }
     )
     ctx = RunContext(cfg, str(tmp_path / "run"))
     kept = set(read_all(run(ctx, parts)).column("id").to_pylist())

@@ -86,8 +86,18 @@ def run(ctx: RunContext, parts: list[str], method: Method, keep: KeepPolicy, par
         f"{name}.map",
         map_fp,
         [
-            Task(pid, map_task, {"src": p, "part_index": i, "method": method, "keep": keep,
-                                 "partitions": partitions, "out_dir": map_dir})
+            Task(
+                pid,
+                map_task,
+                {
+                    "src": p,
+                    "part_index": i,
+                    "method": method,
+                    "keep": keep,
+                    "partitions": partitions,
+                    "out_dir": map_dir,
+                },
+            )
             for i, (pid, p) in enumerate(zip(ids, parts))
         ],
     )

@@ -32,7 +32,9 @@ def split_lines(texts: pa.ChunkedArray, min_chars: int) -> tuple[pa.LargeListArr
     lines = pc.split_pattern(text, "\n")
     flat = lines.flatten()
     norm = normalize(flat)
-    counted = (pc.utf8_length(norm).to_numpy(zero_copy_only=False) >= max(min_chars, 1)) if len(flat) else np.zeros(0, bool)
+    counted = (
+        (pc.utf8_length(norm).to_numpy(zero_copy_only=False) >= max(min_chars, 1)) if len(flat) else np.zeros(0, bool)
+    )
     return lines, hash_strings(norm), counted
 
 
@@ -65,7 +67,9 @@ class DropLines:
     min_chars: int
 
     def __call__(self, docs: pa.Table) -> tuple[pa.Table, pa.Table, dict]:
-        frequent = np.concatenate([fs.read_parquet(p).column("hash").to_numpy() for p in self.frequent] or [np.zeros(0, U64)])
+        frequent = np.concatenate(
+            [fs.read_parquet(p).column("hash").to_numpy() for p in self.frequent] or [np.zeros(0, U64)]
+        )
         lines, hashes, counted = split_lines(docs.column("text"), self.min_chars)
         drop = counted & np.isin(hashes, frequent)
         offsets = lines.offsets.to_numpy()
@@ -74,7 +78,9 @@ class DropLines:
         kept_counts = np.diff(offsets) - dropped
         kept_lines = lines.flatten().filter(pa.array(~drop))
         new_offsets = pa.array(np.concatenate([[0], np.cumsum(kept_counts)]).astype(np.int64))
-        text = pc.binary_join(pa.LargeListArray.from_arrays(new_offsets, kept_lines), pa.scalar("\n", pa.large_string())).cast(pa.string())
+        text = pc.binary_join(
+            pa.LargeListArray.from_arrays(new_offsets, kept_lines), pa.scalar("\n", pa.large_string())
+        ).cast(pa.string())
         text = pc.if_else(pc.is_null(docs.column("text").combine_chunks()), pa.scalar(None, pa.string()), text)
         docs = with_column(docs, "text", text)
         blank = pc.equal(pc.utf8_trim_whitespace(pc.fill_null(text, "")), "").to_numpy(zero_copy_only=False)
@@ -82,12 +88,16 @@ class DropLines:
         reasons = pa.array(np.where(empty, "dedup.lines_empty", None).tolist(), type=pa.string())
         kept, rejected = split_by_reason(docs, reasons)
         chars = pc.utf8_length(lines.flatten().filter(pa.array(drop))).to_numpy(zero_copy_only=False)
-        return kept, rejected, {
-            "lines": int(offsets[-1] - offsets[0]),
-            "lines_removed": int(drop.sum()),
-            "chars_removed": int(chars.sum()),
-            "docs_changed": int((dropped > 0).sum()),
-        }
+        return (
+            kept,
+            rejected,
+            {
+                "lines": int(offsets[-1] - offsets[0]),
+                "lines_removed": int(drop.sum()),
+                "chars_removed": int(chars.sum()),
+                "docs_changed": int((dropped > 0).sum()),
+            },
+        )
 
 
 def buckets(part_sizes: list[int], bucket_docs: int) -> list[int]:
@@ -109,8 +119,10 @@ def run(ctx: RunContext, parts: list[str], cfg: LineDedupConfig, partitions: int
     results = ctx.run_phase(
         "dedup.lines.count",
         map_fp,
-        [Task(pid, count_task, {"src": p, "cfg": cfg, "partitions": partitions, "out_dir": map_dir})
-         for pid, p in zip(ids, parts)],
+        [
+            Task(pid, count_task, {"src": p, "cfg": cfg, "partitions": partitions, "out_dir": map_dir})
+            for pid, p in zip(ids, parts)
+        ],
     )
     bucket_of = buckets([int(r["docs"]) for r in results], cfg.bucket_docs)
     red_fp = fingerprint("dedup.lines.frequent", map_fp, bucket_of)
@@ -121,9 +133,19 @@ def run(ctx: RunContext, parts: list[str], cfg: LineDedupConfig, partitions: int
         for p in range(partitions):
             path = fs.join(red_dir, f"frequent-b{b:05d}-p{p:05d}.parquet")
             frequent.setdefault(b, []).append(path)
-            tasks.append(Task(f"b{b:05d}-p{p:05d}", frequent_task, {"map_dir": map_dir, "map_ids": members,
-                                                                    "partition": p, "max_count": cfg.max_count,
-                                                                    "out_path": path}))
+            tasks.append(
+                Task(
+                    f"b{b:05d}-p{p:05d}",
+                    frequent_task,
+                    {
+                        "map_dir": map_dir,
+                        "map_ids": members,
+                        "partition": p,
+                        "max_count": cfg.max_count,
+                        "out_path": path,
+                    },
+                )
+            )
     ctx.run_phase("dedup.lines.frequent", red_fp, tasks)
     fns = [DropLines(tuple(frequent[b]), cfg.min_chars) for b in bucket_of]
     return map_parts(ctx, "dedup.lines", parts, fns, red_fp)

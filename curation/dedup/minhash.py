@@ -106,8 +106,14 @@ def read_index_bands(parts: list[IndexPart], lo: int, hi: int) -> list[pa.Table]
 
 
 def bucket_task(
-    map_dir: str, map_ids: list[str], partition: int, partitions: int, index: list[IndexPart],
-    max_pairs: int, edge_partitions: int, out_dir: str,
+    map_dir: str,
+    map_ids: list[str],
+    partition: int,
+    partitions: int,
+    index: list[IndexPart],
+    max_pairs: int,
+    edge_partitions: int,
+    out_dir: str,
 ) -> Counters:
     tables = [read_partition(map_dir, map_ids, partition)]
     tables += read_index_bands(index, *partition_bounds(partition, partitions))
@@ -120,7 +126,9 @@ def bucket_task(
         a, b = a[keep], b[keep]
     a, b = unique_pairs(a, b)
     edges = pa.table({"a": pa.array(a, pa.uint64()), "b": pa.array(b, pa.uint64())})
-    write_partitions(edges, partition_of(mix64(a ^ mix64(b)), edge_partitions), edge_partitions, out_dir, f"p{partition:05d}")
+    write_partitions(
+        edges, partition_of(mix64(a ^ mix64(b)), edge_partitions), edge_partitions, out_dir, f"p{partition:05d}"
+    )
     return {"band_rows": t.num_rows, "candidate_pairs": int(a.size)}
 
 
@@ -139,7 +147,12 @@ def load_sets(nodes: np.ndarray, shingle_files: dict[int, str]) -> tuple[np.ndar
 
 
 def verify_task(
-    bucket_dir: str, bucket_ids: list[str], partition: int, shingle_files: dict[int, str], threshold: float, out_path: str
+    bucket_dir: str,
+    bucket_ids: list[str],
+    partition: int,
+    shingle_files: dict[int, str],
+    threshold: float,
+    out_path: str,
 ) -> Counters:
     t = read_partition(bucket_dir, bucket_ids, partition)
     a, b = unique_pairs(t.column("a").to_numpy(), t.column("b").to_numpy()) if t.num_rows else (np.zeros(0, U64),) * 2
@@ -147,7 +160,7 @@ def verify_task(
     values, offsets = load_sets(nodes, shingle_files)
     ia, ib = np.searchsorted(nodes, a), np.searchsorted(nodes, b)
     sim = np.array(
-        [jaccard(values[offsets[i]:offsets[i + 1]], values[offsets[j]:offsets[j + 1]]) for i, j in zip(ia, ib)],
+        [jaccard(values[offsets[i] : offsets[i + 1]], values[offsets[j] : offsets[j + 1]]) for i, j in zip(ia, ib)],
         dtype=np.float64,
     )
     keep = sim >= threshold
@@ -206,14 +219,18 @@ def choose_keepers(nodes: np.ndarray, root: np.ndarray, size: np.ndarray, meta_f
             "prio": pa.concat_arrays([*prios, pa.nulls(n_index, prio_type)]),
         }
     )
-    table = table.sort_by([("cluster", "ascending"), ("is_index", "descending"), ("prio", "descending"), ("id", "ascending")])
+    table = table.sort_by(
+        [("cluster", "ascending"), ("is_index", "descending"), ("prio", "descending"), ("id", "ascending")]
+    )
     cluster = table.column("cluster").to_numpy()
     kept = np.ones(table.num_rows, dtype=bool)
     kept[1:] = cluster[1:] != cluster[:-1]
     return table.append_column("kept", pa.array(kept))
 
 
-def components_task(edge_paths: list[str], part_sizes: dict[int, int], meta_files: dict[int, str], out_dir: str) -> Counters:
+def components_task(
+    edge_paths: list[str], part_sizes: dict[int, int], meta_files: dict[int, str], out_dir: str
+) -> Counters:
     nodes, root, size = label_components(edge_paths, part_sizes)
     table = choose_keepers(nodes, root, size, meta_files)
     is_index = table.column("is_index").to_numpy(zero_copy_only=False)
@@ -245,13 +262,23 @@ def run(ctx: RunContext, parts: list[str], cfg: MinHashConfig) -> list[str]:
     results = ctx.run_phase(
         "dedup.minhash.signatures",
         sig_fp,
-        [Task(pid, signature_task, {"src": p, "part_index": i, **sig_kwargs}) for i, (pid, p) in enumerate(zip(ids, parts))],
+        [
+            Task(pid, signature_task, {"src": p, "part_index": i, **sig_kwargs})
+            for i, (pid, p) in enumerate(zip(ids, parts))
+        ],
     )
 
     buck_fp = fingerprint("dedup.minhash.buckets", sig_fp, [p.as_dict() for p in index])
     buck_dir = ctx.work_dir("dedup.minhash.buckets", buck_fp)
-    buck_kwargs = {"map_dir": sig_dir, "map_ids": ids, "partitions": partitions, "index": index,
-                   "max_pairs": cfg.max_bucket_pairs, "edge_partitions": partitions, "out_dir": buck_dir}
+    buck_kwargs = {
+        "map_dir": sig_dir,
+        "map_ids": ids,
+        "partitions": partitions,
+        "index": index,
+        "max_pairs": cfg.max_bucket_pairs,
+        "edge_partitions": partitions,
+        "out_dir": buck_dir,
+    }
     bucket_ids = [f"p{p:05d}" for p in range(partitions)]
     ctx.run_phase(
         "dedup.minhash.buckets",
@@ -269,9 +296,18 @@ def run(ctx: RunContext, parts: list[str], cfg: MinHashConfig) -> list[str]:
             "dedup.minhash.verify",
             ver_fp,
             [
-                Task(b, verify_task, {"bucket_dir": buck_dir, "bucket_ids": bucket_ids, "partition": p,
-                                      "shingle_files": shingle_files, "threshold": cfg.threshold,
-                                      "out_path": edge_paths[p]})
+                Task(
+                    b,
+                    verify_task,
+                    {
+                        "bucket_dir": buck_dir,
+                        "bucket_ids": bucket_ids,
+                        "partition": p,
+                        "shingle_files": shingle_files,
+                        "threshold": cfg.threshold,
+                        "out_path": edge_paths[p],
+                    },
+                )
                 for p, b in enumerate(bucket_ids)
             ],
         )
@@ -287,8 +323,13 @@ def run(ctx: RunContext, parts: list[str], cfg: MinHashConfig) -> list[str]:
     ctx.run_phase(
         "dedup.minhash.components",
         comp_fp,
-        [Task("components", components_task, {"edge_paths": edge_paths, "part_sizes": part_sizes,
-                                              "meta_files": meta_files, "out_dir": comp_dir})],
+        [
+            Task(
+                "components",
+                components_task,
+                {"edge_paths": edge_paths, "part_sizes": part_sizes, "meta_files": meta_files, "out_dir": comp_dir},
+            )
+        ],
     )
     kept = apply_removals(ctx, "dedup.minhash", parts, [fs.join(comp_dir, "remove.parquet")], "dedup.minhash", comp_fp)
     if cfg.index_out:

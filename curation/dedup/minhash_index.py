@@ -40,7 +40,9 @@ def index_parts(folders: list[str], cfg: MinHashConfig, first_number: int) -> li
         info = fs.read_json(fs.join(folder, "index.json"))
         for key in COMPATIBLE_KEYS:
             if info[key] != getattr(cfg, key):
-                raise ValueError(f"MinHash index {folder}: {key}={info[key]} but dedup.minhash.{key}={getattr(cfg, key)}")
+                raise ValueError(
+                    f"MinHash index {folder}: {key}={info[key]} but dedup.minhash.{key}={getattr(cfg, key)}"
+                )
         for part in info["parts"]:
             out.append(
                 IndexPart(

@@ -18,6 +18,7 @@ from curation.io import fs
 from curation.runtime.context import RunContext
 from curation.schema import split_by_reason
 
+
 def write_removals(nodes: np.ndarray, path: str) -> None:
     """Write the removed ``nodes``, sorted."""
     fs.write_parquet(pa.table({"node": pa.array(np.sort(nodes), type=pa.uint64())}), path)
@@ -48,7 +49,9 @@ class DropRows:
         return kept, rejected, {}
 
 
-def apply_removals(ctx: RunContext, phase: str, parts: list[str], paths: list[str], reason: str, upstream: str) -> list[str]:
+def apply_removals(
+    ctx: RunContext, phase: str, parts: list[str], paths: list[str], reason: str, upstream: str
+) -> list[str]:
     """Reject, part by part, the rows named in the removal files ``paths`` (written by ``upstream``)."""
     fns = [DropRows(tuple(paths), i, reason) for i in range(len(parts))]
     return map_parts(ctx, phase, parts, fns, upstream)

@@ -12,6 +12,7 @@ extra (sentence-transformers); imported only when semantic dedup is enabled.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import os
 
 import numpy as np
@@ -37,7 +38,7 @@ def resolve_model(name: str) -> str:
     package, _, rest = name.partition("/")
     spec = importlib.util.find_spec(package) if package.isidentifier() else None
     if spec is not None and spec.submodule_search_locations:
-        path = os.path.join(list(spec.submodule_search_locations)[0], rest)
+        path = os.path.join(next(iter(spec.submodule_search_locations)), rest)
         if os.path.exists(path):
             return path
     return name
@@ -48,7 +49,9 @@ def load_model(name: str, device: str | None):
     from sentence_transformers import SentenceTransformer
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    return cached(("sentence-transformer", name, device), lambda: SentenceTransformer(resolve_model(name), device=device))
+    return cached(
+        ("sentence-transformer", name, device), lambda: SentenceTransformer(resolve_model(name), device=device)
+    )
 
 
 def embed(texts: list[str], cfg: SemanticDedupConfig) -> np.ndarray:
@@ -94,14 +97,19 @@ def kmeans_task(emb_paths: list[str], clusters: int, fit_sample: int, seed: int,
     if k:
         centroids = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(sample).cluster_centers_.astype(np.float32)
     centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
-    fs.write_parquet(pa.table({"emb": pa.FixedSizeListArray.from_arrays(pa.array(centroids.reshape(-1)), centroids.shape[1])}), out_path)
+    fs.write_parquet(
+        pa.table({"emb": pa.FixedSizeListArray.from_arrays(pa.array(centroids.reshape(-1)), centroids.shape[1])}),
+        out_path,
+    )
     return {"fit_docs": len(sample), "clusters": k}
 
 
 def assign_task(emb_path: str, centroids_path: str, partitions: int, out_dir: str, task_id: str) -> Counters:
     table = fs.read_parquet(emb_path)
     centroids = vectors(fs.read_parquet(centroids_path))
-    cluster = np.argmax(vectors(table) @ centroids.T, axis=1).astype(np.int64) if table.num_rows else np.zeros(0, np.int64)
+    cluster = (
+        np.argmax(vectors(table) @ centroids.T, axis=1).astype(np.int64) if table.num_rows else np.zeros(0, np.int64)
+    )
     table = table.append_column("cluster", pa.array(cluster))
     write_partitions(table, cluster % partitions, partitions, out_dir, task_id)
     return {}
@@ -125,7 +133,7 @@ def pairs_task(map_dir: str, map_ids: list[str], partition: int, eps: float, out
     emb = vectors(table)
     bounds = np.nonzero(np.concatenate([[True], cluster[1:] != cluster[:-1], [True]]))[0] if table.num_rows else [0]
     drop = np.zeros(table.num_rows, dtype=bool)
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
+    for lo, hi in itertools.pairwise(bounds):
         drop[lo:hi] = near_duplicates(emb[lo:hi], eps)
     write_removals(table.column("node").to_numpy()[drop], out_path)
     return {"clusters": len(bounds) - 1, "removed": int(drop.sum())}
@@ -142,25 +150,49 @@ def run(ctx: RunContext, parts: list[str], cfg: SemanticDedupConfig) -> list[str
     ctx.run_phase(
         "dedup.semantic.embed",
         emb_fp,
-        [Task(pid, embed_task, {"src": p, "part_index": i, "cfg": cfg, "out_path": emb_paths[i]})
-         for i, (pid, p) in enumerate(zip(ids, parts))],
+        [
+            Task(pid, embed_task, {"src": p, "part_index": i, "cfg": cfg, "out_path": emb_paths[i]})
+            for i, (pid, p) in enumerate(zip(ids, parts))
+        ],
     )
     km_fp = fingerprint("dedup.semantic.kmeans", emb_fp, ctx.config.seed)
     centroids = fs.join(ctx.work_dir("dedup.semantic.kmeans", km_fp), "centroids.parquet")
     ctx.run_phase(
         "dedup.semantic.kmeans",
         km_fp,
-        [Task("kmeans", kmeans_task, {"emb_paths": emb_paths, "clusters": cfg.clusters, "fit_sample": cfg.fit_sample,
-                                      "seed": ctx.config.seed, "out_path": centroids})],
+        [
+            Task(
+                "kmeans",
+                kmeans_task,
+                {
+                    "emb_paths": emb_paths,
+                    "clusters": cfg.clusters,
+                    "fit_sample": cfg.fit_sample,
+                    "seed": ctx.config.seed,
+                    "out_path": centroids,
+                },
+            )
+        ],
     )
     as_fp = fingerprint("dedup.semantic.assign", km_fp, partitions)
     as_dir = ctx.work_dir("dedup.semantic.assign", as_fp)
     ctx.run_phase(
         "dedup.semantic.assign",
         as_fp,
-        [Task(pid, assign_task, {"emb_path": emb_paths[i], "centroids_path": centroids, "partitions": partitions,
-                                 "out_dir": as_dir, "task_id": pid})
-         for i, pid in enumerate(ids)],
+        [
+            Task(
+                pid,
+                assign_task,
+                {
+                    "emb_path": emb_paths[i],
+                    "centroids_path": centroids,
+                    "partitions": partitions,
+                    "out_dir": as_dir,
+                    "task_id": pid,
+                },
+            )
+            for i, pid in enumerate(ids)
+        ],
     )
     pr_fp = fingerprint("dedup.semantic.pairs", as_fp, cfg.eps)
     pr_dir = ctx.work_dir("dedup.semantic.pairs", pr_fp)
@@ -168,8 +200,13 @@ def run(ctx: RunContext, parts: list[str], cfg: SemanticDedupConfig) -> list[str
     ctx.run_phase(
         "dedup.semantic.pairs",
         pr_fp,
-        [Task(f"p{p:05d}", pairs_task, {"map_dir": as_dir, "map_ids": ids, "partition": p, "eps": cfg.eps,
-                                        "out_path": removals[p]})
-         for p in range(partitions)],
+        [
+            Task(
+                f"p{p:05d}",
+                pairs_task,
+                {"map_dir": as_dir, "map_ids": ids, "partition": p, "eps": cfg.eps, "out_path": removals[p]},
+            )
+            for p in range(partitions)
+        ],
     )
     return apply_removals(ctx, "dedup.semantic", parts, removals, "dedup.semantic", pr_fp)
