@@ -1,4 +1,5 @@
-"""Synthetic crawl: deterministic bytes, every kind present, ground truth matching the readers."""
+"""Synthetic crawl: deterministic bytes, every kind present, ground truth matching the readers,
+and good pages that the default filters keep (spam they reject)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from curation.config import InputConfig
+from curation.config import ExtractConfig, InputConfig, PipelineConfig
+from curation.extract import Extractor
+from curation.filters.phases import run as run_filters
+from curation.io import fs
 from curation.io.readers import plan_input_tasks, read_task
+from curation.runtime.context import RunContext
 from curation.sample_crawl import truth_path, write_sample_crawl
 from curation.sample_crawl.crawl import KIND_SHARES, MALFORMED
 
-DOCS = 200
+DOCS = 300
 KINDS = {*KIND_SHARES, *MALFORMED, "article", "recrawl_old", "recrawl_new", "truncated_last"} - {"recrawl"}
+SPAM = {"keyword_spam", "link_farm", "product_list", "repetitive", "short_lines", "tiny"}
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +141,30 @@ def test_generation_is_fast(tmp_path: Path) -> None:
 def test_too_few_docs_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="at least"):
         write_sample_crawl(str(tmp_path / "s.warc.gz"), docs=10)
+
+
+def test_default_filters_keep_good_pages_and_reject_spam(tmp_path: Path, crawl: dict) -> None:
+    """The real extraction and filter phases with the default config (FineWeb/Gopher/C4 thresholds)."""
+    docs, _, _ = Extractor(ExtractConfig())(crawl["raw"])
+    part = str(tmp_path / "in" / "part-00000.parquet")
+    fs.write_parquet(docs, part)
+    ctx = RunContext(PipelineConfig(), str(tmp_path / "run"))
+    kept = {i for p in run_filters(ctx, [part]) for i in fs.read_parquet(p).column("id").to_pylist()}
+    reasons = {}
+    for _, path in ctx.reject_files():
+        rejects = fs.read_parquet(path)
+        reasons.update(zip(rejects.column("id").to_pylist(), rejects.column("reason").to_pylist()))
+
+    def kept_share(pages: list[dict]) -> float:
+        assert pages
+        return sum(t["id"] in kept for t in pages) / len(pages)
+
+    truth = crawl["truth"]
+    good = [t for t in truth if t["kind"] == "article" and t["quality"] != "low"]
+    dropped = Counter(reasons.get(t["id"], "extract") for t in good if t["id"] not in kept)
+    assert kept_share(good) >= 0.9, dropped
+    assert kept_share([t for t in truth if t["kind"] == "math"]) >= 0.75
+    assert kept_share([t for t in truth if t["kind"] in SPAM]) <= 0.1
+    assert kept_share([t for t in truth if t["kind"] == "foreign"]) == 0  # English only by default
+    short = [t for t in truth if reasons.get(t["id"]) == "gopher_quality.min_words" and t["kind"] == "article"]
+    assert all(t["quality"] == "low" for t in short)

@@ -22,9 +22,11 @@ from importlib import resources
 from urllib.parse import quote
 
 from curation.io import fs
+from curation.sample_crawl import english as en
 from curation.sample_crawl import lexicon as lx
 from curation.sample_crawl import text as tx
 from curation.sample_crawl.html import LAYOUTS, Site, render_page
+from curation.sample_crawl.languages import COUNTRY_TLDS, LANGUAGES
 from curation.sample_crawl.warc_writer import gzip_member, http_response, record_id, sha1_digest, warc_record
 
 CRAWLS = [  # (crawl name, first fetch day); fetches spread over the following two weeks
@@ -51,7 +53,7 @@ KIND_SHARES = {  # share of all pages; English articles fill the rest
     "legacy_encoding": 0.005,
 }
 MALFORMED = ["malformed_status", "malformed_header", "not_http"]  # plus the cut-short last record
-QUALITY_WEIGHTS = {"high": 0.35, "medium": 0.4, "low": 0.25}
+QUALITY_WEIGHTS = {"high": 0.4, "medium": 0.45, "low": 0.15}
 MIN_DOCS = 60
 USER_AGENT = "CCBot/2.0 (https://commoncrawl.org/faq/)"
 
@@ -89,7 +91,7 @@ class SampleCrawl:
         self.rng = random.Random(seed)
         self.slugs: Counter[str] = Counter()
         self.sites = self.make_sites(max(12, docs // 25))
-        self.foreign_sites = {lang: self.foreign_site(lang) for lang in lx.LANGUAGES}
+        self.foreign_sites = {lang: self.foreign_site(lang) for lang in LANGUAGES}
 
     # --- sites, urls, dates ---------------------------------------------------------------------
 
@@ -104,10 +106,11 @@ class SampleCrawl:
         return sites
 
     def foreign_site(self, lang: str) -> Site:
-        word = self.rng.choice(lx.LANGUAGES[lang]["predicates"]).split()[-1].lower()
-        return Site(
-            f"{word}-{lang}-portal.{lx.COUNTRY_TLDS[lang]}", word.title(), lang, self.rng.randrange(len(LAYOUTS))
+        phrases = LANGUAGES[lang]["predicates"]
+        word = self.rng.choice(
+            [w.lower() for p in phrases for w in p.split() if w.isascii() and w.isalpha() and len(w) > 4]
         )
+        return Site(f"{word}-{lang}-portal.{COUNTRY_TLDS[lang]}", word.title(), lang, self.rng.randrange(len(LAYOUTS)))
 
     def url(self, site: Site, section: str, title: str) -> str:
         slug = "-".join("".join(c for c in w.lower() if c.isalnum()) for w in title.split()[:6]).strip("-") or "page"
@@ -120,7 +123,7 @@ class SampleCrawl:
         return start + timedelta(seconds=self.rng.randrange(14 * 86400))
 
     def author(self) -> str:
-        return f"{self.rng.choice(lx.FIRST_NAMES)} {self.rng.choice(lx.LAST_NAMES)}"
+        return f"{self.rng.choice(en.FIRST_NAMES)} {self.rng.choice(en.LAST_NAMES)}"
 
     # --- pages ----------------------------------------------------------------------------------
 
@@ -152,7 +155,7 @@ class SampleCrawl:
         spec.body = html.encode("utf-8")
 
     def article(self, kind: str = "article", site: Site | None = None, when: datetime | None = None) -> PageSpec:
-        topic = self.rng.choice(sorted(lx.TOPICS))
+        topic = self.rng.choice(sorted(en.TOPICS))
         quality = self.rng.choices(list(QUALITY_WEIGHTS), weights=list(QUALITY_WEIGHTS.values()))[0]
         return self.page(
             kind,
@@ -166,7 +169,7 @@ class SampleCrawl:
 
     def originals(self, counts: dict[str, int]) -> list[PageSpec]:
         rng, specs = self.rng, []
-        langs = sorted(lx.LANGUAGES)
+        langs = sorted(LANGUAGES)
         for i in range(counts["foreign"]):
             lang = langs[i % len(langs)]
             specs.append(self.page("foreign", self.foreign_sites[lang], "blog", tx.foreign_article(rng, lang)))
@@ -179,7 +182,7 @@ class SampleCrawl:
             "link_farm": lambda: tx.link_farm(rng),
             "product_list": lambda: tx.product_list(rng),
             "short_lines": lambda: tx.short_lines(rng),
-            "repetitive": lambda: tx.repetitive(rng, rng.choice(sorted(lx.TOPICS))),
+            "repetitive": lambda: tx.repetitive(rng, rng.choice(sorted(en.TOPICS))),
         }
         for kind, make in spam.items():
             specs += [
@@ -272,7 +275,8 @@ class SampleCrawl:
 
     def near_copy(self, source: PageSpec) -> PageSpec:
         topic = source.truth["topic"]
-        fraction = 0.02 + 0.08 * self.rng.random() ** 2  # 2-10%, skewed low: half stay above MinHash thresholds
+        # 2-10%, skewed low: about half stay at Jaccard >= 0.8 over 5-word shingles (edits up to ~2.3%)
+        fraction = 0.02 + 0.08 * self.rng.random() ** 5
         blocks, share = tx.edit_words(self.rng, source.blocks, fraction, topic)
         assert source.site is not None
         spec = PageSpec(
@@ -315,7 +319,7 @@ class SampleCrawl:
 
     def counts(self) -> dict[str, int]:
         counts = {kind: max(1, round(share * self.docs)) for kind, share in KIND_SHARES.items()}
-        counts["foreign"] = max(counts["foreign"], len(lx.LANGUAGES))
+        counts["foreign"] = max(counts["foreign"], len(LANGUAGES))
         counts["recrawl"] = max(1, counts["recrawl"] // 2)  # pairs
         fixed = len(MALFORMED) + 1 + counts["recrawl"]  # + the cut-short last record, + the second fetch
         counts["article"] = self.docs - sum(counts.values()) - fixed
@@ -374,7 +378,7 @@ def page_records(spec: PageSpec, index: int, seed: int, info_id: str, rng: rando
     request = (
         f"GET /{path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {USER_AGENT}\r\n"
         "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
-        f"Accept-Language: {lang}-{lx.COUNTRY_TLDS.get(lang, 'us').upper()},{lang};q=0.9\r\n"
+        f"Accept-Language: {lang}-{COUNTRY_TLDS.get(lang, 'us').upper()},{lang};q=0.9\r\n"
         "Accept-Encoding: br,gzip\r\nConnection: Keep-Alive\r\n\r\n"
     ).encode()
     req_id = record_id(seed, index, "request")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from html import escape
 
 from curation.sample_crawl import lexicon as lx
+from curation.sample_crawl.languages import LANGUAGES
 from curation.sample_crawl.text import Block
 
 LAYOUTS = [
@@ -78,7 +79,7 @@ def render_page(
         nav, cookie, rights = lx.NAV_ITEMS[: rng.randint(4, 8)], lx.COOKIE_TEXT, "All rights reserved."
         footer = lx.FOOTER_LINKS
     else:
-        words = lx.LANGUAGES[site.lang]["boilerplate"]
+        words = LANGUAGES[site.lang]["boilerplate"]
         nav, cookie, rights, footer = words[:3], words[5], words[6], words[3:5]
     side_title = rng.choice(lx.SIDEBAR_TITLES)
     side_links = "".join(

@@ -1,110 +1,150 @@
 """Page bodies as blocks: ``(kind, value)`` with kind in h2, p, ul, pre, img, links, lines.
 
-Every generator takes a seeded ``random.Random`` and draws only from ``lexicon``, so equal seeds
-give equal pages.
+Every generator takes a seeded ``random.Random`` and draws only from this package's word lists,
+so equal seeds give equal pages.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import re
 
+from curation.sample_crawl import english as en
 from curation.sample_crawl import lexicon as lx
+from curation.sample_crawl import technical as tech
+from curation.sample_crawl.languages import LANGUAGES
+from curation.sample_crawl.sentences import Deck, Writer
 
 Block = tuple[str, object]
 Page = tuple[str, list[Block]]
 
 QUALITY_SHAPES = {  # (paragraphs, sentences per paragraph), both as inclusive ranges
-    "high": ((5, 9), (4, 7)),
-    "medium": ((2, 4), (3, 5)),
-    "low": ((1, 2), (1, 3)),
+    "high": ((5, 8), (4, 7)),
+    "medium": ((3, 5), (3, 6)),
+    "low": ((1, 2), (2, 4)),  # often under Gopher's 50 words or C4's 5 sentences
 }
-
-
-def fill(rng: random.Random, frame: str, topic: str) -> str:
-    """Fill a frame's slots from one topic's vocabulary; capitalise the first letter."""
-    vocab = lx.TOPICS[topic]
-    noun, noun2 = rng.sample(vocab["nouns"], 2)
-    verb = rng.choice(vocab["verbs"])
-    adj, adj2 = rng.sample(vocab["adjectives"], 2)
-    text = frame.format(
-        n=noun[0], ns=noun[1], n2=noun2[0], a=adj, a2=adj2, v=verb[0], vs=verb[1], x=rng.choice(vocab["experts"])
-    )
-    return text[0].upper() + text[1:]
-
-
-def paragraph(rng: random.Random, topic: str, sentences: int) -> str:
-    return " ".join(fill(rng, rng.choice(lx.FRAMES), topic) for _ in range(sentences))
 
 
 def english_article(rng: random.Random, topic: str, quality: str) -> Page:
     (p_lo, p_hi), (s_lo, s_hi) = QUALITY_SHAPES[quality]
+    writer = Writer(rng, topic)
     blocks: list[Block] = []
     for i in range(rng.randint(p_lo, p_hi)):
         if quality == "high" and i and i % 3 == 0:
-            blocks.append(("h2", fill(rng, rng.choice(lx.HEADINGS), topic)))
-        blocks.append(("p", paragraph(rng, topic, rng.randint(s_lo, s_hi))))
+            blocks.append(("h2", writer.heading()))
+        blocks.append(("p", writer.paragraph(rng.randint(s_lo, s_hi))))
     if quality == "high" and rng.random() < 0.5:
-        blocks.insert(2, ("ul", [fill(rng, "{a} {ns} that {x} {v}", topic) for _ in range(rng.randint(3, 5))]))
+        blocks.insert(2, ("ul", [writer.list_item() for _ in range(rng.randint(3, 5))]))
     if quality == "low":
-        blocks += [("p", fill(rng, rng.choice(lx.LOW_QUALITY_LINES), topic)) for _ in range(rng.randint(1, 3))]
-    return fill(rng, rng.choice(lx.TITLES), topic), blocks
+        shouts = Deck(rng, en.LOW_QUALITY_LINES)
+        blocks += [("p", writer.fill(shouts.draw())) for _ in range(rng.randint(1, 3))]
+    return writer.fill(rng.choice(en.TITLES)), blocks
 
 
 def code_article(rng: random.Random) -> Page:
-    title, blocks = english_article(rng, "programming", rng.choice(["high", "medium"]))
-    for _ in range(rng.randint(1, 3)):
-        at = rng.randint(1, len(blocks))
-        blocks.insert(at, ("pre", code_snippet(rng)))
+    quality = rng.choice(["high", "medium"])
+    title, blocks = english_article(rng, "programming", quality)
+    snippets = Deck(rng, tech.CODE_SNIPPETS)
+    for _ in range(rng.randint(1, 2) if quality == "high" else 1):  # code counts against the alpha-words rule
+        blocks.insert(rng.randint(1, len(blocks)), ("pre", code_snippet(rng, snippets.draw())))
     return title, blocks
 
 
-def code_snippet(rng: random.Random) -> str:
-    a, b = rng.sample(lx.CODE_NAMES, 2)
-    f = rng.choice(lx.FUNCTION_NAMES) + "_" + rng.choice(lx.CODE_NAMES)
-    return rng.choice(lx.CODE_SNIPPETS).format(
-        f=f, F=f.title().replace("_", ""), a=a, b=b, n=rng.choice(lx.CODE_NAMES)[:-1], k=rng.randint(2, 99)
+def code_snippet(rng: random.Random, template: str) -> str:
+    a, b = rng.sample(tech.CODE_NAMES, 2)
+    f = rng.choice(tech.FUNCTION_NAMES) + "_" + rng.choice(tech.CODE_NAMES)
+    return template.format(
+        f=f, F=f.title().replace("_", ""), a=a, b=b, n=rng.choice(tech.CODE_NAMES)[:-1], k=rng.randint(2, 99)
     )
 
 
 def math_values(rng: random.Random) -> dict[str, object]:
-    a, b, p, n = rng.randint(2, 9), rng.randint(2, 12), rng.randint(2, 6), rng.randint(5, 60)
+    """Numbers for one math sentence or formula, consistent with each other (x solves the equation...)."""
+    a, b, k, p, n, r = (
+        rng.randint(2, 9),
+        rng.randint(2, 12),
+        rng.randint(2, 9),
+        rng.randint(2, 6),
+        rng.randint(5, 60),
+        rng.randint(2, 12),
+    )
+    g, g1, g2 = rng.randint(2, 12), rng.randint(2, 9), rng.randint(10, 19)
+    nn, kk = rng.randint(5, 12), rng.randint(2, 4)
+    r1, rq, m, gr = rng.randint(1, 9), rng.randint(10, 15), rng.randint(3, 11), rng.randint(2, 9)
+    c, d = a * k + b, rng.randint(1, 6)
+    trio = sorted([a, b, c])
     return {
         "a": a,
         "b": b,
-        "c": a * rng.randint(2, 9) + b,
-        "d": rng.randint(1, 6),
+        "c": c,
+        "k": k,
+        "d": d,
         "p": p,
         "p1": p + 1,
         "pm": p - 1,
         "ap": a * p,
         "s": a * a + b * b,
         "n": n,
+        "n1": n + 1,
         "tri": n * (n + 1) // 2,
+        "sq": n * n,
+        "r": r,
+        "rr": r * r,
+        "r2": 2 * r,
+        "g": g,
+        "g1": g * g1,
+        "g2": g * g2,
+        "a2p": a * 2**p,
+        "gr": gr,
+        "factor": f"{(1 + gr / 100) ** 10:.2f}",
+        "mean": f"{(a + b + c) / 3:.2f}".rstrip("0").rstrip("."),
+        "median": trio[1],
+        "nn": nn,
+        "kk": kk,
+        "nk": nn - kk,
+        "binom": math.comb(nn, kk),
+        "bin": f"{n:b}",
+        "seq": ", ".join(str(b + a * i) for i in range(4)),
+        "tenth": b + 9 * a,
+        "r1": r1,
+        "rq": rq,
+        "sumr": r1 + rq,
+        "prodr": r1 * rq,
+        "det": a * p - b * d,
+        "m": m,
+        "big": (big := rng.randint(100, 999)),
+        "mod": big % m,
     }
 
 
 def math_article(rng: random.Random) -> Page:
+    frames, prose, formulas = Deck(rng, tech.MATH_FRAMES), Deck(rng, tech.MATH_PROSE), Deck(rng, tech.MATH_FORMULAS)
     blocks: list[Block] = []
-    for _ in range(rng.randint(3, 6)):
-        sentences = [rng.choice(lx.MATH_FRAMES).format(**math_values(rng)) for _ in range(rng.randint(2, 4))]
+    for _ in range(rng.randint(3, 6)):  # mostly prose: numbers and symbols count against Gopher's alpha-words rule
+        sentences = [prose.draw() for _ in range(rng.randint(3, 5))]
+        if rng.random() < 0.65:
+            sentences.insert(rng.randint(0, len(sentences)), frames.draw().format(**math_values(rng)))
         blocks.append(("p", " ".join(sentences)))
-        if rng.random() < 0.7:
-            blocks.append(("img", rng.choice(lx.MATH_FORMULAS).format(**math_values(rng))))
-    noun = rng.choice(lx.MATH_NOUNS)
-    return f"Understanding the {noun}: worked examples", blocks
+        if rng.random() < 0.35:
+            blocks.append(("img", formulas.draw().format(**math_values(rng))))
+    return rng.choice(tech.MATH_TITLES).format(noun=rng.choice(tech.MATH_NOUNS)), blocks
 
 
-def foreign_sentence(rng: random.Random, lang: str) -> str:
-    words = lx.LANGUAGES[lang]
-    return f"{rng.choice(words['subjects'])} {rng.choice(words['predicates'])} {rng.choice(words['adverbials'])}."
+PHRASE_PARTS = ("subjects", "predicates", "adverbials")
 
 
 def foreign_article(rng: random.Random, lang: str) -> Page:
+    subjects, predicates, adverbials = (Deck(rng, LANGUAGES[lang][part]) for part in PHRASE_PARTS)
+
+    def sentence() -> str:
+        return f"{subjects.draw()} {predicates.draw()} {adverbials.draw()}."
+
+    title = sentence().rstrip(".")
     blocks: list[Block] = [
-        ("p", " ".join(foreign_sentence(rng, lang) for _ in range(rng.randint(3, 6)))) for _ in range(rng.randint(2, 6))
+        ("p", " ".join(sentence() for _ in range(rng.randint(3, 4)))) for _ in range(rng.randint(2, 4))
     ]
-    return foreign_sentence(rng, lang).rstrip("."), blocks
+    return title, blocks
 
 
 def keyword_spam(rng: random.Random) -> Page:
@@ -131,7 +171,7 @@ def product_list(rng: random.Random) -> Page:
 
 
 def repetitive(rng: random.Random, topic: str) -> Page:
-    sentence = fill(rng, rng.choice(lx.FRAMES), topic)
+    sentence = Writer(rng, topic).sentence()
     return sentence.rstrip("."), [("p", sentence) for _ in range(rng.randint(25, 60))]
 
 
@@ -146,7 +186,7 @@ def tiny(rng: random.Random) -> Page:
 
 def edit_words(rng: random.Random, blocks: list[Block], fraction: float, topic: str) -> tuple[list[Block], float]:
     """Replace about ``fraction`` of the words of the paragraphs; return the new blocks and the true share."""
-    vocab = [w for pair in lx.TOPICS[topic]["nouns"] for w in pair] + lx.TOPICS[topic]["adjectives"]
+    vocab = [w for pair in en.TOPICS[topic]["nouns"] for w in pair] + en.TOPICS[topic]["adjectives"]
     texts = [str(v) for k, v in blocks if k == "p"]
     total = sum(len(t.split()) for t in texts)
     targets = set(rng.sample(range(total), max(1, round(fraction * total)))) if total else set()
