@@ -18,7 +18,7 @@ from curation.config import PipelineConfig, dump_config
 from curation.extract import Extractor
 from curation.io import fs
 from curation.io.readers import plan_input_tasks, read_task
-from curation.runtime.context import RunContext, fingerprint
+from curation.runtime.context import RunContext
 from curation.runtime.executor import Counters, Task
 from curation.runtime.ray_session import ray_session
 from curation.schema import reject_counts
@@ -53,7 +53,7 @@ def extract_phase(ctx: RunContext, tasks: list[Any] | None = None) -> list[str]:
     cfg: PipelineConfig = ctx.config
     tasks = plan_input_tasks(cfg.input) if tasks is None else tasks
     described = [dataclasses.asdict(t) if dataclasses.is_dataclass(t) else repr(t) for t in tasks]
-    fp = fingerprint("extract", cfg.input.model_dump(), cfg.extract.model_dump(), described)
+    fp = ctx.fingerprint("extract", cfg.input.model_dump(), cfg.extract.model_dump(), described)
     out_dir = ctx.work_dir("extract", fp)
     kwargs = {"input_cfg": cfg.input, "extract_cfg": cfg.extract, "out_dir": out_dir}
     ctx.run_phase(

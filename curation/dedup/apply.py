@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from curation.io import fs
-from curation.runtime.context import DocumentFn, RunContext, fingerprint, map_documents_task, part_id
+from curation.runtime.context import DocumentFn, RunContext, map_documents_task, part_id
 from curation.runtime.executor import Task
 
 
@@ -14,7 +14,7 @@ def map_parts(ctx: RunContext, phase: str, parts: Sequence[str], fns: Sequence[D
 
     ``upstream`` fingerprints what the stage objects were built from.
     """
-    fp = fingerprint(phase, upstream, list(parts))
+    fp = ctx.fingerprint(phase, upstream, list(parts))
     out_dir = ctx.work_dir(phase, fp)
     write_rejects = bool(getattr(getattr(ctx.config, "output", None), "write_rejects", True))
     tasks = [

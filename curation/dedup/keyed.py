@@ -21,7 +21,7 @@ from curation.dedup.ranking import best_first, priority
 from curation.dedup.removal import apply_removals, write_removals
 from curation.dedup.shuffle import read_partition, write_partitions
 from curation.io import fs
-from curation.runtime.context import RunContext, fingerprint, part_id
+from curation.runtime.context import RunContext, part_id
 from curation.runtime.executor import Counters, Task
 
 Method = Literal["url", "exact"]
@@ -79,7 +79,7 @@ def run(ctx: RunContext, parts: list[str], method: Method, keep: KeepPolicy, par
     """Run map, reduce and apply for ``method``; return the kept parts."""
     name = f"dedup.{method}"
     settings = {"keep": keep, "partitions": partitions}
-    map_fp = fingerprint(f"{name}.map", settings, list(parts))
+    map_fp = ctx.fingerprint(f"{name}.map", settings, list(parts))
     map_dir = ctx.work_dir(f"{name}.map", map_fp)
     ids = [part_id(p) for p in parts]
     ctx.run_phase(
@@ -101,7 +101,7 @@ def run(ctx: RunContext, parts: list[str], method: Method, keep: KeepPolicy, par
             for i, (pid, p) in enumerate(zip(ids, parts))
         ],
     )
-    red_fp = fingerprint(f"{name}.reduce", map_fp)
+    red_fp = ctx.fingerprint(f"{name}.reduce", map_fp)
     red_dir = ctx.work_dir(f"{name}.reduce", red_fp)
     outputs = [fs.join(red_dir, f"remove-{p:05d}.parquet") for p in range(partitions)]
     ctx.run_phase(

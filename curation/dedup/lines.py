@@ -21,7 +21,7 @@ from curation.dedup.hashing import U64, hash_strings, partition_of
 from curation.dedup.normalize import normalize
 from curation.dedup.shuffle import read_partition, write_partitions
 from curation.io import fs
-from curation.runtime.context import RunContext, fingerprint, part_id
+from curation.runtime.context import RunContext, part_id
 from curation.runtime.executor import Counters, Task
 from curation.schema import split_by_reason, with_column
 
@@ -114,7 +114,7 @@ def buckets(part_sizes: list[int], bucket_docs: int) -> list[int]:
 def run(ctx: RunContext, parts: list[str], cfg: LineDedupConfig, partitions: int) -> list[str]:
     """Count, find frequent lines per bucket and drop them; return the new parts."""
     ids = [part_id(p) for p in parts]
-    map_fp = fingerprint("dedup.lines.count", cfg.model_dump(), partitions, list(parts))
+    map_fp = ctx.fingerprint("dedup.lines.count", cfg.model_dump(), partitions, list(parts))
     map_dir = ctx.work_dir("dedup.lines.count", map_fp)
     results = ctx.run_phase(
         "dedup.lines.count",
@@ -125,7 +125,7 @@ def run(ctx: RunContext, parts: list[str], cfg: LineDedupConfig, partitions: int
         ],
     )
     bucket_of = buckets([int(r["docs"]) for r in results], cfg.bucket_docs)
-    red_fp = fingerprint("dedup.lines.frequent", map_fp, bucket_of)
+    red_fp = ctx.fingerprint("dedup.lines.frequent", map_fp, bucket_of)
     red_dir = ctx.work_dir("dedup.lines.frequent", red_fp)
     tasks, frequent = [], {}
     for b in sorted(set(bucket_of)):

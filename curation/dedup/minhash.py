@@ -29,7 +29,7 @@ from curation.dedup.shingles import jaccard
 from curation.dedup.shuffle import read_key_range, read_partition, read_rows, shard_path, write_partitions
 from curation.dedup.signatures import shingle_table, sketch
 from curation.io import fs
-from curation.runtime.context import RunContext, fingerprint, part_id
+from curation.runtime.context import RunContext, part_id
 from curation.runtime.executor import Counters, Task
 
 
@@ -256,7 +256,7 @@ def run(ctx: RunContext, parts: list[str], cfg: MinHashConfig) -> list[str]:
     ids = [part_id(p) for p in parts]
     index = index_parts(cfg.index, cfg, first_number=2**31)
 
-    sig_fp = fingerprint("dedup.minhash.signatures", settings, list(parts))
+    sig_fp = ctx.fingerprint("dedup.minhash.signatures", settings, list(parts))
     sig_dir = ctx.work_dir("dedup.minhash.signatures", sig_fp)
     sig_kwargs = {"cfg": cfg, "partitions": partitions, "out_dir": sig_dir}
     results = ctx.run_phase(
@@ -268,7 +268,7 @@ def run(ctx: RunContext, parts: list[str], cfg: MinHashConfig) -> list[str]:
         ],
     )
 
-    buck_fp = fingerprint("dedup.minhash.buckets", sig_fp, [p.as_dict() for p in index])
+    buck_fp = ctx.fingerprint("dedup.minhash.buckets", sig_fp, [p.as_dict() for p in index])
     buck_dir = ctx.work_dir("dedup.minhash.buckets", buck_fp)
     buck_kwargs = {
         "map_dir": sig_dir,
@@ -289,7 +289,7 @@ def run(ctx: RunContext, parts: list[str], cfg: MinHashConfig) -> list[str]:
     if cfg.verify:
         shingle_files = {i: fs.join(sig_dir, f"shingles-{pid}.parquet") for i, pid in enumerate(ids)}
         shingle_files |= {p.number: p.shingles for p in index}
-        ver_fp = fingerprint("dedup.minhash.verify", buck_fp)
+        ver_fp = ctx.fingerprint("dedup.minhash.verify", buck_fp)
         ver_dir = ctx.work_dir("dedup.minhash.verify", ver_fp)
         edge_paths = [fs.join(ver_dir, f"edges-{p:05d}.parquet") for p in range(partitions)]
         ctx.run_phase(
@@ -318,7 +318,7 @@ def run(ctx: RunContext, parts: list[str], cfg: MinHashConfig) -> list[str]:
 
     part_sizes = {i: int(r["docs"]) for i, r in enumerate(results)} | {p.number: p.docs for p in index}
     meta_files = {i: fs.join(sig_dir, f"meta-{pid}.parquet") for i, pid in enumerate(ids)}
-    comp_fp = fingerprint("dedup.minhash.components", edges_fp)
+    comp_fp = ctx.fingerprint("dedup.minhash.components", edges_fp)
     comp_dir = ctx.work_dir("dedup.minhash.components", comp_fp)
     ctx.run_phase(
         "dedup.minhash.components",

@@ -16,7 +16,7 @@ import pyarrow as pa
 from curation.dedup.config import MinHashConfig
 from curation.dedup.signatures import shingle_table, sketch
 from curation.io import fs
-from curation.runtime.context import RunContext, fingerprint, part_id
+from curation.runtime.context import RunContext, part_id
 from curation.runtime.executor import Counters, Task
 
 COMPATIBLE_KEYS = ("ngram", "bands", "rows", "seed")
@@ -77,7 +77,7 @@ def index_task(src: str, cfg: MinHashConfig, out_dir: str) -> Counters:
 def write_index(ctx: RunContext, parts: list[str], cfg: MinHashConfig) -> None:
     """Write the MinHash index of ``parts`` (the kept documents) into ``cfg.index_out``."""
     out_dir = cfg.index_out
-    fp = fingerprint("dedup.minhash.index", cfg.model_dump(), list(parts))
+    fp = ctx.fingerprint("dedup.minhash.index", cfg.model_dump(), list(parts))
     tasks = [Task(part_id(p), index_task, {"src": p, "cfg": cfg, "out_dir": out_dir}) for p in parts]
     results = ctx.run_phase("dedup.minhash.index", fp, tasks)
     info = {key: getattr(cfg, key) for key in COMPATIBLE_KEYS}

@@ -24,7 +24,7 @@ from curation.dedup.ranking import best_first, priority
 from curation.dedup.removal import apply_removals, write_removals
 from curation.dedup.shuffle import read_partition, write_partitions
 from curation.io import fs
-from curation.runtime.context import RunContext, fingerprint, part_id
+from curation.runtime.context import RunContext, part_id
 from curation.runtime.executor import Counters, Task
 from curation.runtime.worker_cache import cached
 
@@ -144,7 +144,7 @@ def run(ctx: RunContext, parts: list[str], cfg: SemanticDedupConfig) -> list[str
     ids = [part_id(p) for p in parts]
     partitions = cfg.partitions or max(1, len(parts))
     settings = cfg.model_dump(exclude={"device", "batch_size"})
-    emb_fp = fingerprint("dedup.semantic.embed", settings, list(parts))
+    emb_fp = ctx.fingerprint("dedup.semantic.embed", settings, list(parts))
     emb_dir = ctx.work_dir("dedup.semantic.embed", emb_fp)
     emb_paths = [fs.join(emb_dir, f"emb-{pid}.parquet") for pid in ids]
     ctx.run_phase(
@@ -155,7 +155,7 @@ def run(ctx: RunContext, parts: list[str], cfg: SemanticDedupConfig) -> list[str
             for i, (pid, p) in enumerate(zip(ids, parts))
         ],
     )
-    km_fp = fingerprint("dedup.semantic.kmeans", emb_fp, ctx.config.seed)
+    km_fp = ctx.fingerprint("dedup.semantic.kmeans", emb_fp, ctx.config.seed)
     centroids = fs.join(ctx.work_dir("dedup.semantic.kmeans", km_fp), "centroids.parquet")
     ctx.run_phase(
         "dedup.semantic.kmeans",
@@ -174,7 +174,7 @@ def run(ctx: RunContext, parts: list[str], cfg: SemanticDedupConfig) -> list[str
             )
         ],
     )
-    as_fp = fingerprint("dedup.semantic.assign", km_fp, partitions)
+    as_fp = ctx.fingerprint("dedup.semantic.assign", km_fp, partitions)
     as_dir = ctx.work_dir("dedup.semantic.assign", as_fp)
     ctx.run_phase(
         "dedup.semantic.assign",
@@ -194,7 +194,7 @@ def run(ctx: RunContext, parts: list[str], cfg: SemanticDedupConfig) -> list[str
             for i, pid in enumerate(ids)
         ],
     )
-    pr_fp = fingerprint("dedup.semantic.pairs", as_fp, cfg.eps)
+    pr_fp = ctx.fingerprint("dedup.semantic.pairs", as_fp, cfg.eps)
     pr_dir = ctx.work_dir("dedup.semantic.pairs", pr_fp)
     removals = [fs.join(pr_dir, f"remove-{p:05d}.parquet") for p in range(partitions)]
     ctx.run_phase(

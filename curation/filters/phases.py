@@ -25,7 +25,7 @@ from curation.filters.kl import divergences, log_reference
 from curation.filters.rules import decide, thresholds
 from curation.filters.signals import SignalExtractor
 from curation.io import fs
-from curation.runtime.context import RunContext, fingerprint, part_id
+from curation.runtime.context import RunContext, part_id
 from curation.runtime.executor import Counters, Task
 from curation.schema import get_signal, split_by_reason, with_signals
 
@@ -95,7 +95,7 @@ class Decider:
 def run_signals(ctx: RunContext, cfg: FiltersConfig, parts: list[str]) -> tuple[list[str], list[str]]:
     settings, _ = split_settings(cfg)
     settings["kl"].pop("smoothing")  # used by filters.kl only
-    fp = fingerprint(SIGNALS, settings, list(parts))
+    fp = ctx.fingerprint(SIGNALS, settings, list(parts))
     out_dir = ctx.work_dir(SIGNALS, fp)
     extractor = SignalExtractor(cfg)
     tasks = [Task(part_id(p), signals_task, {"extractor": extractor, "src": p, "out_dir": out_dir}) for p in parts]
@@ -106,7 +106,7 @@ def run_signals(ctx: RunContext, cfg: FiltersConfig, parts: list[str]) -> tuple[
 
 def run_reference(ctx: RunContext, cfg: FiltersConfig, parts: list[str], hists: list[str]) -> str:
     """Per-part histograms summed into one reference file (streamed: one part in memory at a time)."""
-    fp = fingerprint(REFERENCE, cfg.kl.buckets, hists)
+    fp = ctx.fingerprint(REFERENCE, cfg.kl.buckets, hists)
     out_dir = ctx.work_dir(REFERENCE, fp)
     totals_of = {part_id(p): fs.join(out_dir, f"totals-{part_id(p)}.npy") for p in parts}
     tasks = [
@@ -124,7 +124,7 @@ def run_reference(ctx: RunContext, cfg: FiltersConfig, parts: list[str], hists: 
 
 
 def run_kl(ctx: RunContext, cfg: FiltersConfig, parts: list[str], hists: list[str], reference: str) -> list[str]:
-    fp = fingerprint(KL, cfg.kl.smoothing, reference, list(parts))
+    fp = ctx.fingerprint(KL, cfg.kl.smoothing, reference, list(parts))
     out_dir = ctx.work_dir(KL, fp)
     tasks = [
         Task(part_id(p), kl_task, {"src": p, "hist": h, "reference": reference, "smoothing": cfg.kl.smoothing,
@@ -155,5 +155,5 @@ def run(ctx: RunContext, parts: list[str]) -> list[str]:
         if cfg.kl.max_percentile is not None:
             kl_threshold = kl_percentile(parts, cfg.kl.max_percentile)
     active = thresholds(cfg, kl_threshold)
-    fs.write_json(fs.join(ctx.work_dir(DECIDE, fingerprint(DECIDE, active, list(parts))), THRESHOLDS_FILE), active)
+    fs.write_json(fs.join(ctx.work_dir(DECIDE, ctx.fingerprint(DECIDE, active, list(parts))), THRESHOLDS_FILE), active)
     return ctx.map_documents(DECIDE, parts, Decider(active), active)

@@ -66,11 +66,16 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
     fs.makedirs(parent, exist_ok=True)
     if is_local(path):
         tmp = f"{inner}.tmp-{uuid.uuid4().hex}"
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, inner)
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, inner)
+        except BaseException:  # disk full, killed: leave no partial file behind
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
     else:  # object stores publish a PUT atomically
         with fs.open(inner, "wb") as f:
             f.write(data)
@@ -106,6 +111,8 @@ def read_parquet(path: str, columns: list[str] | None = None) -> pa.Table:
 def copy(src: str, dst: str) -> None:
     """Copy a file atomically (hard link when both are local)."""
     if is_local(src) and is_local(dst):
+        if os.path.exists(dst) and os.path.samefile(src, dst):
+            return  # already published (renaming a link onto itself would be a no-op leaving tmp)
         os.makedirs(os.path.dirname(dst) or ".", exist_ok=True)
         tmp = f"{dst}.tmp-{uuid.uuid4().hex}"
         try:

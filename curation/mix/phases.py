@@ -24,7 +24,7 @@ from curation.mix.report import build_report, format_report
 from curation.mix.sampler import GroupPlan, copies, plan_mix, sampling_keys
 from curation.pack.config import PackConfig
 from curation.pack.tokenizer import get_tokenizer
-from curation.runtime.context import RunContext, fingerprint, part_id
+from curation.runtime.context import RunContext, part_id
 from curation.runtime.executor import Counters, Task
 from curation.schema import reject_counts, split_by_reason, with_column
 
@@ -128,7 +128,7 @@ def run(ctx: RunContext, parts: list[str]) -> list[str]:
     seed = int(ctx.config.seed)
     tokenizer_settings = pack.model_dump(include={"tokenizer", "add_bos", "add_eos"})
     settings = cfg.model_dump(exclude={"budget_tokens"})
-    count_fp = fingerprint("mix.count", settings, tokenizer_settings, seed, list(parts))
+    count_fp = ctx.fingerprint("mix.count", settings, tokenizer_settings, seed, list(parts))
     count_dir = ctx.work_dir("mix.count", count_fp)
     results = ctx.run_phase(
         "mix.count",
@@ -147,7 +147,7 @@ def run(ctx: RunContext, parts: list[str]) -> list[str]:
     counts = pa.concat_tables([fs.read_parquet(f) for f in count_files])
     budget, plans = plan_mix(counts.filter(pc.is_null(counts.column("reason"))), cfg)
 
-    sample_fp = fingerprint("mix.sample", {g: p.as_dict() for g, p in plans.items()}, count_fp)
+    sample_fp = ctx.fingerprint("mix.sample", {g: p.as_dict() for g, p in plans.items()}, count_fp)
     sample_dir = ctx.work_dir("mix.sample", sample_fp)
     write_rejects = bool(ctx.config.output.write_rejects)
     settings = {"out_dir": sample_dir, "plans": plans, "write_rejects": write_rejects}

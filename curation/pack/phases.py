@@ -21,7 +21,7 @@ from curation.mix.hashing import base_id, uniform
 from curation.pack.config import PackConfig
 from curation.pack.packing import plan_rows, plan_stats, rows_table
 from curation.pack.tokenizer import get_tokenizer
-from curation.runtime.context import RunContext, fingerprint, part_id
+from curation.runtime.context import RunContext, part_id
 from curation.runtime.executor import Counters, Task
 
 SPLITS = ("train", "validation")
@@ -175,7 +175,7 @@ def run(ctx: RunContext, parts: list[str]) -> dict[str, Any]:
         raise ValueError(f"tokenizer {cfg.tokenizer!r} has no EOS token to pad with; set pack.pad_id")
     buckets = bucket_count(parts, cfg.bucket_bytes)
     tok_settings = cfg.model_dump(exclude={"enabled", "shuffle", "rows_per_shard", "mode", "seq_len"})
-    tok_fp = fingerprint("tokenize", tok_settings, seed, buckets, tokenizer.info.sha256, list(parts))
+    tok_fp = ctx.fingerprint("tokenize", tok_settings, seed, buckets, tokenizer.info.sha256, list(parts))
     tok_dir = ctx.work_dir("tokenize", tok_fp)
     tok_kwargs = {"out_dir": tok_dir, "cfg": cfg, "seed": seed, "buckets": buckets}
     tok_tasks = [Task(part_id(p), tokenize_task, {"src": p, **tok_kwargs}) for p in parts]
@@ -186,7 +186,7 @@ def run(ctx: RunContext, parts: list[str]) -> dict[str, Any]:
         for key in counters["files"]:
             groups.setdefault(key, []).append(fs.join(tok_dir, f"tok-{part_id(part)}-{key}.parquet"))
     keys = sorted(groups, key=lambda k: (SPLITS.index(k.split("-")[0]), k))
-    pack_fp = fingerprint("pack", cfg.model_dump(exclude={"enabled"}), seed, pad_id, tok_fp)
+    pack_fp = ctx.fingerprint("pack", cfg.model_dump(exclude={"enabled"}), seed, pad_id, tok_fp)
     pack_dir = ctx.work_dir("pack", pack_fp)
     pack_kwargs = {"out_dir": pack_dir, "cfg": cfg, "seed": seed, "pad_id": pad_id}
     pack_tasks = [Task(key, pack_task, {"files": groups[key], "key": key, **pack_kwargs}) for key in keys]

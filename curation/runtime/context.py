@@ -109,6 +109,22 @@ class RunContext:
         self.phases: list[PhaseRecord] = []
         self.started = time.time()
 
+    def fingerprint(self, *data: Any) -> str:
+        """``fingerprint`` with paths inside the run folder taken relative to it.
+
+        A run folder copied or moved elsewhere (another disk, a bucket) then resumes where it stopped.
+        """
+        return fingerprint(*self._relative(data))
+
+    def _relative(self, data: Any) -> Any:
+        if isinstance(data, str):
+            return "@run/" + data[len(self.run_dir) + 1 :] if data.startswith(self.run_dir + "/") else data
+        if isinstance(data, list | tuple):
+            return [self._relative(item) for item in data]
+        if isinstance(data, dict):
+            return {key: self._relative(value) for key, value in data.items()}
+        return data
+
     def work_dir(self, phase: str, fp: str) -> str:
         return fs.join(self.run_dir, "work", phase, fp)
 
@@ -128,7 +144,7 @@ class RunContext:
         ``settings`` is whatever decides the stage's output (its config section); it goes into
         the fingerprint together with the input part paths.
         """
-        fp = fingerprint(phase, settings, list(parts))
+        fp = self.fingerprint(phase, settings, list(parts))
         out_dir = self.work_dir(phase, fp)
         write_rejects = bool(getattr(getattr(self.config, "output", None), "write_rejects", True))
         tasks = [
