@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -18,18 +19,35 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture(scope="session")
-def ray_local():
-    """One embedded local Ray (2 CPUs) for the whole session; the executor runs tasks on it."""
-    import ray
-
+@pytest.fixture(autouse=True)
+def in_process_executor():
+    """Every test starts with the in-process executor and leaves the settings as it found them."""
     from curation.runtime import executor
+
+    saved = dataclasses.replace(executor.SETTINGS)
+    executor.configure(use_ray=False, max_in_flight=1, progress=False)
+    yield
+    for field in dataclasses.fields(saved):
+        setattr(executor.SETTINGS, field.name, getattr(saved, field.name))
+
+
+@pytest.fixture(scope="session")
+def ray_session_cluster():
+    """One embedded local Ray (2 CPUs) for the whole session."""
+    import ray
 
     # Ray workers must import task functions defined in test modules.
     tests_dir = str(Path(__file__).parent)
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [tests_dir, os.environ.get("PYTHONPATH")]))
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    executor.configure(use_ray=True, max_in_flight=2, progress=False)
     yield ray
-    executor.configure(use_ray=False, max_in_flight=1, progress=False)
     ray.shutdown()
+
+
+@pytest.fixture
+def ray_local(ray_session_cluster, in_process_executor):
+    """The executor runs this test's tasks on the session's embedded Ray."""
+    from curation.runtime import executor
+
+    executor.configure(use_ray=True, max_in_flight=2, progress=False)
+    return ray_session_cluster
