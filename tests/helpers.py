@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -30,11 +31,15 @@ def ray_head_cluster(num_cpus: int = 2):
     """
     port, dash = free_port(), free_port()
     temp_dir = tempfile.mkdtemp(prefix="ray", dir="/tmp")
+    # The cluster's own auth token (~/.ray/auth_token is shared by every Ray on this machine);
+    # clients get it through ``env``.
+    env = {**os.environ, "RAY_AUTH_MODE": "token",
+           "RAY_AUTH_TOKEN": os.environ.get("RAY_AUTH_TOKEN") or secrets.token_hex(32)}
     proc = subprocess.Popen(
         [str(BIN / "ray"), "start", "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={port}",
          f"--num-cpus={num_cpus}", "--include-dashboard=true", "--dashboard-host=127.0.0.1",
          f"--dashboard-port={dash}", f"--temp-dir={temp_dir}", "--disable-usage-stats"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=env,
     )
     try:
         deadline = time.time() + 120
@@ -47,7 +52,7 @@ def ray_head_cluster(num_cpus: int = 2):
         else:
             raise RuntimeError("ray head did not start")
         time.sleep(3)  # the job agent comes up just after the dashboard
-        yield {"address": f"127.0.0.1:{port}", "dashboard": f"http://127.0.0.1:{dash}"}
+        yield {"address": f"127.0.0.1:{port}", "dashboard": f"http://127.0.0.1:{dash}", "env": env}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

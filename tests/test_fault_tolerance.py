@@ -52,11 +52,15 @@ def clean_run(crawl, tmp_path_factory) -> dict[str, str]:
 def test_job_submitted_to_a_real_cluster(crawl, tmp_path):
     out = tmp_path / "run"
     with ray_head_cluster() as cluster:
-        env = {**os.environ, "RAY_ADDRESS": cluster["dashboard"]}
-        job = subprocess.run(
-            [str(BIN / "ray"), "job", "submit", "--", str(BIN / "curate"), *run_args(crawl, out)],
-            capture_output=True, text=True, env=env, timeout=900,
-        )
+        env = {**cluster["env"], "RAY_ADDRESS": cluster["dashboard"]}
+        for _ in range(30):  # the job agent starts a little after the dashboard answers
+            job = subprocess.run(
+                [str(BIN / "ray"), "job", "submit", "--", str(BIN / "curate"), *run_args(crawl, out)],
+                capture_output=True, text=True, env=env, timeout=900,
+            )
+            if "No available agent to submit job" not in job.stderr + job.stdout:
+                break
+            time.sleep(2)
     assert job.returncode == 0, job.stdout[-3000:] + job.stderr[-3000:]
     assert "succeeded" in job.stdout
     manifest = fs.read_json(str(out / "manifest.json"))
