@@ -35,7 +35,7 @@ demo: $(VENV)/.core
 	$(BIN)/curate stats $(DEMO_DIR)/run
 
 test: $(VENV)/.test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 clean:
 	rm -rf $(DEMO_DIR) .pytest_cache
