@@ -73,14 +73,6 @@ def make_documents(columns: Mapping[str, Sequence | pa.Array]) -> pa.Table:
     return table
 
 
-def empty_documents() -> pa.Table:
-    return make_documents({"id": [], "text": []})
-
-
-def signal_names(table: pa.Table) -> list[str]:
-    return [f.name for f in table.schema.field("signals").type]
-
-
 def get_signal(table: pa.Table, name: str) -> pa.ChunkedArray:
     """One signal column (chunked) by name."""
     return pc.struct_field(table.column("signals"), name)
@@ -134,6 +126,6 @@ def reject_counts(rejected: pa.Table) -> dict[str, int]:
     return {v["values"].as_py(): v["counts"].as_py() for v in counts}
 
 
-def empty_rejects(like: pa.Table | None = None) -> pa.Table:
-    base = (like if like is not None else empty_documents()).slice(0, 0)
-    return base.append_column(REJECT_EXTRA_FIELDS[0], pa.array([], type=pa.string()))
+def empty_rejects() -> pa.Table:
+    """A rejects table with no rows (document columns plus ``reason``)."""
+    return make_documents({"id": [], "text": []}).append_column(REJECT_EXTRA_FIELDS[0], pa.array([], type=pa.string()))
