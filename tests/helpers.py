@@ -38,7 +38,10 @@ def ray_head_cluster(num_cpus: int = 2):
     proc = subprocess.Popen(
         [str(BIN / "ray"), "start", "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={port}",
          f"--num-cpus={num_cpus}", "--include-dashboard=true", "--dashboard-host=127.0.0.1",
-         f"--dashboard-port={dash}", f"--temp-dir={temp_dir}", "--disable-usage-stats"],
+         f"--dashboard-port={dash}", f"--temp-dir={temp_dir}", "--disable-usage-stats",
+         # Fixed default ports (e.g. the job agent's 52365) may be held by another Ray on this machine.
+         f"--dashboard-agent-listen-port={free_port()}", f"--dashboard-agent-grpc-port={free_port()}",
+         f"--runtime-env-agent-port={free_port()}", f"--metrics-export-port={free_port()}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=env,
     )
     try:
