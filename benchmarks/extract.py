@@ -39,8 +39,8 @@ def crawl_path(tmp: Path, docs: int) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tasks", type=int, default=8, help="how many input tasks (WARC byte ranges) to use")
-    parser.add_argument("--split-mb", type=float, default=1.0, help="task size in MB of compressed WARC")
+    parser.add_argument("--tasks", type=int, default=24, help="how many input tasks (WARC byte ranges) to use")
+    parser.add_argument("--split-mb", type=float, default=0.5, help="task size in MB of compressed WARC")
     parser.add_argument("--docs", type=int, default=2000, help="sample-crawl size when ../shared/data is absent")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-extract-"))
