@@ -205,17 +205,12 @@ def run_ours(crawl: str, work: str, workers: int, variant: str) -> dict:
 
 def datatrove_pipelines(crawl: str, work: str) -> list[tuple[str, list, int | None]]:
     """datatrove's stages as ``(name, pipeline, tasks)``; ``None`` tasks = the worker count."""
-    from datatrove.utils import lid
     from dedup_quality import patch_datatrove_xxhash
+    from filters import datatrove_filters
 
-    from curation.filters.lid import default_model_path
     from curation.pack.tokenizer import llama3_tokenizer_path
 
     patch_datatrove_xxhash()
-    # datatrove checks for the "fasttext-numpy2-wheel" distribution; "fasttext-numpy2" provides the same
-    # module. The model is our lid.176 file instead of a download (fork start: the workers inherit this).
-    lid.check_required_dependencies = lambda *args, **kwargs: None
-    lid.cached_asset_path_or_download = lambda *args, **kwargs: default_model_path()
 
     from datatrove.pipeline.dedup.minhash import (
         MinhashConfig,
@@ -225,25 +220,13 @@ def datatrove_pipelines(crawl: str, work: str) -> list[tuple[str, list, int | No
         MinhashDedupSignature,
     )
     from datatrove.pipeline.extractors import Trafilatura
-    from datatrove.pipeline.filters import (
-        C4QualityFilter,
-        FineWebQualityFilter,
-        GopherQualityFilter,
-        GopherRepetitionFilter,
-        LanguageFilter,
-        URLFilter,
-    )
-    from datatrove.pipeline.formatters import PIIFormatter
     from datatrove.pipeline.readers import ParquetReader, WarcReader
     from datatrove.pipeline.tokens import DocumentTokenizer
     from datatrove.pipeline.writers import ParquetWriter
-    from tldextract import TLDExtract
     from tokenizers import Tokenizer
     from tokenizers.processors import TemplateProcessing
 
-    LanguageFilter._requires_dependencies = ["fasteners"]
-    url = URLFilter()
-    url.tldextractor = TLDExtract(suffix_list_urls=())  # offline, as ours
+    filters, pii = datatrove_filters()
     minhash = MinhashConfig(n_grams=MINHASH["n_grams"], num_buckets=MINHASH["bands"], hashes_per_bucket=MINHASH["rows"])
     tokenizer = DocumentTokenizer(
         f"{work}/tokens", tokenizer_name_or_path=llama3_tokenizer_path(), local_working_dir=f"{work}/tokens-tmp"
@@ -257,13 +240,8 @@ def datatrove_pipelines(crawl: str, work: str) -> list[tuple[str, list, int | No
         WarcReader(crawl, glob_pattern="*.warc.gz"),
         # timeout as ours' extract.timeout_s; trafilatura's include_tables defaults to True, as ours
         Trafilatura(favour_precision=True, deduplicate=False, timeout=10.0),
-        url,
-        LanguageFilter(languages=["en"], language_threshold=0.65),
-        GopherRepetitionFilter(),
-        GopherQualityFilter(),
-        C4QualityFilter(filter_no_terminal_punct=False),
-        FineWebQualityFilter(),
-        PIIFormatter(),
+        *filters,
+        pii,
         ParquetWriter(f"{work}/filtered", compression="zstd"),
         MinhashDedupSignature(output_folder=f"{work}/sigs", config=minhash),
     ]

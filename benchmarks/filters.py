@@ -48,7 +48,13 @@ def corpus(n_generated: int, use_shared: bool) -> tuple[list[str], list[str]]:
 
 
 def datatrove_filters():
-    import fasttext
+    """datatrove's filters equivalent to our filter phase, in order, and its PII formatter.
+
+    Shared with ``end_to_end.py``. Offline: the URL filter uses tldextract's bundled suffix list and
+    the language filter our installed lid.176 (datatrove would download it). datatrove checks for the
+    "fasttext-numpy2-wheel" distribution; "fasttext-numpy2" provides the same module. The patches are
+    module attributes, so forked datatrove workers inherit them.
+    """
     from datatrove.pipeline.filters import (
         C4QualityFilter,
         FineWebQualityFilter,
@@ -58,16 +64,16 @@ def datatrove_filters():
         URLFilter,
     )
     from datatrove.pipeline.formatters import PIIFormatter
+    from datatrove.utils import lid
     from tldextract import TLDExtract
 
-    url = URLFilter()
-    url.tldextractor = TLDExtract(suffix_list_urls=())  # offline, as ours
-    # datatrove checks for the "fasttext-numpy2-wheel" distribution; "fasttext-numpy2" provides the same module
+    lid.check_required_dependencies = lambda *args, **kwargs: None
+    lid.cached_asset_path_or_download = lambda *args, **kwargs: default_model_path()
     LanguageFilter._requires_dependencies = ["fasteners"]
-    lid = LanguageFilter(languages=["en"], language_threshold=0.65)
-    lid.model._model = fasttext.load_model(default_model_path())  # the same lid.176, not a download
-    filters = [url, lid, GopherRepetitionFilter(), GopherQualityFilter(),
-               C4QualityFilter(filter_no_terminal_punct=False), FineWebQualityFilter()]
+    url = URLFilter()
+    url.tldextractor = TLDExtract(suffix_list_urls=())
+    filters = [url, LanguageFilter(languages=["en"], language_threshold=0.65), GopherRepetitionFilter(),
+               GopherQualityFilter(), C4QualityFilter(filter_no_terminal_punct=False), FineWebQualityFilter()]
     return filters, PIIFormatter()
 
 
