@@ -15,7 +15,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curation.dedup.apply import map_parts
 from curation.dedup.config import LineDedupConfig
 from curation.dedup.hashing import U64, hash_strings, partition_of
 from curation.dedup.normalize import normalize
@@ -148,4 +147,4 @@ def run(ctx: RunContext, parts: list[str], cfg: LineDedupConfig, partitions: int
             )
     ctx.run_phase("dedup.lines.frequent", red_fp, tasks)
     fns = [DropLines(tuple(frequent[b]), cfg.min_chars) for b in bucket_of]
-    return map_parts(ctx, "dedup.lines", parts, fns, red_fp)
+    return ctx.map_documents("dedup.lines", parts, fns, red_fp)

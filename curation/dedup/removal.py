@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from curation.dedup.apply import map_parts
 from curation.dedup.hashing import U64, node_row
 from curation.dedup.shuffle import read_key_range
 from curation.io import fs
@@ -54,4 +53,4 @@ def apply_removals(
 ) -> list[str]:
     """Reject, part by part, the rows named in the removal files ``paths`` (written by ``upstream``)."""
     fns = [DropRows(tuple(paths), i, reason) for i in range(len(parts))]
-    return map_parts(ctx, phase, parts, fns, upstream)
+    return ctx.map_documents(phase, parts, fns, upstream)

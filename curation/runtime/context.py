@@ -138,18 +138,24 @@ class RunContext:
         self.phases.append(record)
         return results
 
-    def map_documents(self, phase: str, parts: Sequence[str], fn: DocumentFn, settings: Any) -> list[str]:
+    def map_documents(
+        self, phase: str, parts: Sequence[str], fn: DocumentFn | Sequence[DocumentFn], settings: Any
+    ) -> list[str]:
         """Apply a per-document stage to every part (one task per part); return the new parts.
 
-        ``settings`` is whatever decides the stage's output (its config section); it goes into
-        the fingerprint together with the input part paths.
+        ``fn`` is one stage for all parts, or a list with one stage per part (e.g. each part's own
+        removals). ``settings`` is whatever decides the stage's output (its config section, or what
+        the per-part stages were built from); it goes into the fingerprint with the input paths.
         """
+        fns = list(fn) if isinstance(fn, list | tuple) else [fn] * len(parts)
+        if len(fns) != len(parts):
+            raise ValueError(f"phase {phase}: {len(fns)} stages for {len(parts)} parts")
         fp = self.fingerprint(phase, settings, list(parts))
         out_dir = self.work_dir(phase, fp)
         write_rejects = bool(getattr(getattr(self.config, "output", None), "write_rejects", True))
         tasks = [
-            Task(part_id(p), map_documents_task, {"fn": fn, "src": p, "out_dir": out_dir, "write_rejects": write_rejects})
-            for p in parts
+            Task(part_id(p), map_documents_task, {"fn": f, "src": p, "out_dir": out_dir, "write_rejects": write_rejects})
+            for p, f in zip(parts, fns, strict=True)
         ]
         self.run_phase(phase, fp, tasks)
         return [fs.join(out_dir, f"part-{part_id(p)}.parquet") for p in parts]
