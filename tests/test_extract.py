@@ -67,3 +67,52 @@ def test_pathological_page_hits_the_time_limit():
 
 def test_strip_markdown():
     assert strip_markdown("## Title\nsome **bold** and [a link](http://x) text") == "Title\nsome bold and a link text"
+
+
+def html_pages(paths: list[str], tmp_path, limit: int) -> list[tuple[str, str]]:
+    """``(html, url)`` of up to ``limit`` HTML records of the WARC files, spread evenly."""
+    from curation.config import parse_config
+    from curation.io.planning import plan_input_tasks
+    from curation.io.readers import read_task
+
+    cfg = parse_config({"input": {"paths": paths}, "output": {"dir": str(tmp_path / "run")}}, [])
+    pages = []
+    for task in plan_input_tasks(cfg.input):
+        raw, _, _ = read_task(task, cfg.input)
+        for content, url, kind in zip(*(raw.column(c).to_pylist() for c in ("content", "url", "content_kind"))):
+            if kind == "html":
+                pages.append((content, url))
+    return [pages[i * len(pages) // limit] for i in range(min(limit, len(pages)))]
+
+
+def assert_fast_lookup_extracts_the_same(pages: list[tuple[str, str]]) -> None:
+    """Our trafilatura (C-level element lookup) against trafilatura with lxml.html's own lookup."""
+    from lxml.html import HtmlElement, HtmlElementClassLookup
+
+    from curation.extract.html import fast_element_lookup, trafilatura_module
+
+    trafilatura = trafilatura_module()
+    parser = trafilatura.utils.HTML_PARSER
+    assert type(trafilatura.utils.load_html("<html><body><form><input></form></body></html>")[0][0][0]) is HtmlElement
+    options = {"favor_precision": True, "include_images": True, "deduplicate": False, "output_format": "txt"}
+    ours = [trafilatura.extract(html, url=url, **options) for html, url in pages]
+    parser.set_element_class_lookup(HtmlElementClassLookup())
+    try:
+        plain = [trafilatura.extract(html, url=url, **options) for html, url in pages]
+    finally:
+        parser.set_element_class_lookup(fast_element_lookup())
+    assert sum(text is not None for text in ours) > len(pages) // 2
+    assert ours == plain
+
+
+def test_fast_element_lookup_extracts_the_same_text_on_generated_pages(tmp_path):
+    from curation.sample_crawl import write_sample_crawl
+
+    path = tmp_path / "crawl.warc.gz"
+    write_sample_crawl(str(path), docs=200, seed=3)
+    assert_fast_lookup_extracts_the_same(html_pages([str(path)], tmp_path, limit=200))
+
+
+def test_fast_element_lookup_extracts_the_same_text_on_real_pages(shared_data, tmp_path):
+    paths = sorted(str(p) for p in (shared_data / "crawl").glob("*.warc.gz"))
+    assert_fast_lookup_extracts_the_same(html_pages(paths, tmp_path, limit=150))

@@ -66,6 +66,21 @@ def test_words_match_datatrove_split():
     assert word_splitter("en").words(text) == split_into_words(text)
 
 
+def test_word_splitter_does_not_import_torch_and_leaves_it_importable():
+    """spaCy's tokenizer loads without thinc's torch import (1.2 s per worker); torch still works after."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("torch")
+    code = (
+        "import sys; from curation.filters.words import word_splitter; "
+        "assert word_splitter('en').words(\"don't stop.\") == ['do', \"n't\", 'stop', '.']; "
+        "assert 'torch' not in sys.modules; import torch; print(int(torch.ones(3).sum()))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "3"
+
+
 LID_SENTENCES = {
     "en": ["The weather was lovely this morning, so we walked along the river to the old bridge.",
            "Please remember to bring your passport and a copy of the booking confirmation."],

@@ -12,7 +12,36 @@ import pyarrow as pa
 
 from curation.extract.markdown import drop_images, images_to_alt_text, strip_markdown
 from curation.extract.timeout import ExtractionTimeout, call_with_timeout
+from curation.runtime.worker_cache import cached
 from curation.schema import make_documents, split_by_reason
+
+
+def fast_element_lookup() -> Any:
+    """An lxml class lookup that gives every element ``HtmlElement`` without calling Python.
+
+    lxml.html's default lookup is a Python call for every element proxy (about 3,000 per page, as
+    trafilatura's XPath pruning walks the tree), only to give form controls their own classes,
+    which trafilatura never uses. With this lookup trafilatura extracts the same text (checked on
+    real crawl pages, ``tests/test_extract.py``) about 6% faster.
+    """
+    from lxml import etree
+    from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
+
+    return etree.ElementDefaultClassLookup(
+        element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
+    )
+
+
+def _load_trafilatura() -> Any:
+    import trafilatura.utils
+
+    trafilatura.utils.HTML_PARSER.set_element_class_lookup(fast_element_lookup())
+    return trafilatura
+
+
+def trafilatura_module() -> Any:
+    """The worker's trafilatura, its parser on ``fast_element_lookup`` (configured once per process)."""
+    return cached("extract.trafilatura", _load_trafilatura)
 
 
 class Extractor:
@@ -31,9 +60,7 @@ class Extractor:
             from resiliparse.extract.html2text import extract_plain_text
 
             return extract_plain_text(html, main_content=True, alt_texts=cfg.keep_alt_text, preserve_formatting=True)
-        import trafilatura
-
-        text = trafilatura.extract(
+        text = trafilatura_module().extract(
             html,
             url=url,
             favor_precision=cfg.favor_precision,
