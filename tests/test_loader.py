@@ -102,6 +102,29 @@ def test_flex_block_mask_matches_dense_mask() -> None:
     assert block.shape[-2:] == (doc.shape[1], doc.shape[1])
 
 
+@pytest.mark.filterwarnings("ignore:flex_attention called without torch.compile")
+def test_flex_attention_with_our_block_mask_equals_each_document_alone() -> None:
+    """torch's flex_attention over two packed rows == causal attention over each document alone."""
+    from torch.nn.attention.flex_attention import flex_attention
+
+    torch.manual_seed(0)
+    rows = [[50, 7, 30, 41], [100, 28]]  # document lengths; each row is 128 tokens
+    doc = torch.stack([torch.repeat_interleave(torch.arange(len(r)), torch.tensor(r)) for r in rows])
+    q, k, v = (torch.randn(2, 2, 128, 16) for _ in range(3))
+    out = flex_attention(q, k, v, block_mask=flex_block_mask(doc, device="cpu"))
+    for b, lengths in enumerate(rows):
+        start = 0
+        for n in lengths:
+            piece = slice(start, start + n)
+            alone = torch.nn.functional.scaled_dot_product_attention(
+                q[b : b + 1, :, piece], k[b : b + 1, :, piece], v[b : b + 1, :, piece], is_causal=True
+            )
+            assert (out[b : b + 1, :, piece] - alone).abs().max() < 1e-5
+            start += n
+    whole = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+    assert (whole - out).abs().max() > 1e-2  # control: without the mask, documents see each other
+
+
 def test_dataset_splits_rows_across_workers_and_ranks(shards) -> None:
     shard_dir, _ = shards
     every = [r.tolist() for r in (e["input_ids"] for e in PackedShardDataset(str(shard_dir)))]
@@ -147,3 +170,23 @@ def test_megatron_export_gives_whole_documents(shards, tmp_path: Path) -> None:
     data = np.fromfile(tmp_path / "corpus.bin", np.int32)
     docs = sorted(data[p // 4 : p // 4 + s].tolist() for p, s in zip(pointers, sizes))
     assert docs == sorted(reference_tokens(t) for t in texts)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")  # megatron-core import noise
+def test_megatron_core_reads_the_export_and_writes_the_same_bytes(shards, tmp_path: Path) -> None:
+    """megatron-core's own IndexedDataset reads our files, and its builder writes the same bytes."""
+    from megatron.core.datasets import indexed_dataset as indexed
+
+    shard_dir, texts = shards
+    export_megatron(str(shard_dir), str(tmp_path / "ours"))
+    dataset = indexed.IndexedDataset(str(tmp_path / "ours"))
+    documents = [dataset[i].tolist() for i in range(len(dataset))]
+    assert sorted(documents) == sorted(reference_tokens(t) for t in texts)
+    assert dataset.document_indices.tolist() == list(range(len(texts) + 1))
+    builder = indexed.IndexedDatasetBuilder(str(tmp_path / "theirs.bin"), dtype=np.int32)
+    for tokens in documents:
+        builder.add_item(torch.tensor(tokens, dtype=torch.int32))
+        builder.end_document()
+    builder.finalize(str(tmp_path / "theirs.idx"))
+    for suffix in (".bin", ".idx"):
+        assert (tmp_path / f"ours{suffix}").read_bytes() == (tmp_path / f"theirs{suffix}").read_bytes()
