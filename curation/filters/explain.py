@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from curation.config import load_config
 from curation.filters.phases import DECIDE, THRESHOLDS_FILE
-from curation.filters.rules import BY_REASON, fails, thresholds
+from curation.filters.rules import BY_REASON, active_for, fails, thresholds_by_language
 from curation.io import fs
 
 
@@ -30,6 +30,7 @@ def find_document(run_dir: str, doc_id: str) -> tuple[dict[str, Any], str] | Non
 
 
 def thresholds_used(run_dir: str) -> dict[str, Any]:
+    """The run's ``thresholds_by_language``: as decided when recorded, else from its config."""
     manifest_path = fs.join(run_dir, "manifest.json")
     if fs.exists(manifest_path):
         for phase in fs.read_json(manifest_path).get("phases", []):
@@ -37,7 +38,7 @@ def thresholds_used(run_dir: str) -> dict[str, Any]:
                 path = fs.join(run_dir, "work", DECIDE, phase["fingerprint"], THRESHOLDS_FILE)
                 if fs.exists(path):
                     return fs.read_json(path)
-    return thresholds(load_config(fs.join(run_dir, "config.yaml")).filters)
+    return thresholds_by_language(load_config(fs.join(run_dir, "config.yaml")).filters)
 
 
 def explain(run_dir: str, doc_id: str) -> dict[str, Any]:
@@ -48,7 +49,7 @@ def explain(run_dir: str, doc_id: str) -> dict[str, Any]:
     row, path = found
     signals = row.get("signals") or {}
     rules = []
-    for reason, threshold in thresholds_used(run_dir).items():
+    for reason, threshold in active_for(thresholds_used(run_dir), row.get("lang")).items():
         rule = BY_REASON[reason]
         value = row.get(rule.signal) if rule.signal in ("lang", "lang_score") else signals.get(rule.signal)
         if value is None:

@@ -20,9 +20,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curation.filters.config import FiltersConfig, split_settings
+from curation.filters.config import FiltersConfig, settings_by_language
 from curation.filters.kl import divergences, log_reference
-from curation.filters.rules import decide, thresholds
+from curation.filters.rules import decide_by_language, thresholds_by_language
 from curation.filters.signals import SignalExtractor
 from curation.io import fs
 from curation.runtime.context import RunContext, part_id
@@ -31,7 +31,8 @@ from curation.schema import get_signal, split_by_reason, with_signals
 
 SIGNALS, REFERENCE, KL, DECIDE = "filters.signals", "filters.reference", "filters.kl", "filters.decide"
 THRESHOLDS_FILE = "thresholds.json"
-"""Written in the decide phase's work dir: the thresholds in force (with a resolved KL percentile)."""
+"""Written in the decide phase's work dir: the thresholds in force, default and per language (with a
+resolved KL percentile)."""
 
 
 def hist_path(out_dir: str, pid: str) -> str:
@@ -82,18 +83,19 @@ def kl_task(src: str, hist: str, reference: str, smoothing: float, out_dir: str)
 
 
 class Decider:
-    """The decide stage for ``ctx.map_documents``: thresholds in, (kept, rejected) out."""
+    """The decide stage for ``ctx.map_documents``: thresholds (``thresholds_by_language``) in,
+    (kept, rejected) out."""
 
     def __init__(self, active: dict[str, Any]):
         self.active = active
 
     def __call__(self, docs: pa.Table) -> tuple[pa.Table, pa.Table, dict[str, Any]]:
-        kept, rejected = split_by_reason(docs, pa.array(decide(docs, self.active), type=pa.string()))
+        kept, rejected = split_by_reason(docs, pa.array(decide_by_language(docs, self.active), type=pa.string()))
         return kept, rejected, {}
 
 
 def run_signals(ctx: RunContext, cfg: FiltersConfig, parts: list[str]) -> tuple[list[str], list[str]]:
-    settings, _ = split_settings(cfg)
+    settings, _ = settings_by_language(cfg)
     settings["kl"].pop("smoothing")  # used by filters.kl only
     fp = ctx.fingerprint(SIGNALS, settings, list(parts))
     out_dir = ctx.work_dir(SIGNALS, fp)
@@ -154,6 +156,6 @@ def run(ctx: RunContext, parts: list[str]) -> list[str]:
         parts = run_kl(ctx, cfg, parts, hists, reference)
         if cfg.kl.max_percentile is not None:
             kl_threshold = kl_percentile(parts, cfg.kl.max_percentile)
-    active = thresholds(cfg, kl_threshold)
+    active = thresholds_by_language(cfg, kl_threshold)
     fs.write_json(fs.join(ctx.work_dir(DECIDE, ctx.fingerprint(DECIDE, active, list(parts))), THRESHOLDS_FILE), active)
     return ctx.map_documents(DECIDE, parts, Decider(active), active)

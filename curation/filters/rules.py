@@ -3,7 +3,8 @@
 Each rule compares one signal (or the ``lang``/``lang_score`` columns) with a threshold from the
 config. ``thresholds(cfg)`` resolves the active rules to ``{reason: threshold}``; that mapping is
 all ``filters.decide`` depends on, so changing a threshold re-decides without touching signals.
-Rules run in datatrove's order and a document's reason is its first failed rule.
+Rules run in datatrove's order and a document's reason is its first failed rule. Documents of a
+language with overrides (``filters.languages``) are decided with that language's thresholds.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ RULES: list[Rule] = [
     Rule("url.banned_words", "url_banned_words", "flag", lambda c: True),
     Rule("url.soft_banned_words", "url_soft_banned_words", ">=", lambda c: c.url.soft_word_threshold),
     Rule("url.banned_subwords", "url_banned_subwords", "flag", lambda c: True),
-    Rule("lid.language", "lang", "not_in", lambda c: c.lid.languages),
+    Rule("lid.language", "lang", "not_in", lambda c: c.lid.languages or None),  # None or [] keeps all
     Rule("lid.low_score", "lang_score", "<=", lambda c: c.lid.min_score),
     Rule("gopher_repetition.empty", "gopher_repetition_chars", "<", lambda c: 1),
     Rule("gopher_repetition.dup_para_frac", "gopher_repetition_dup_para_frac", ">",
@@ -160,4 +161,31 @@ def decide(docs: pa.Table, active: dict[str, Any]) -> list[str | None]:
         for i in np.flatnonzero(failed):
             reasons[i] = rule.reason
         undecided &= ~failed
+    return reasons
+
+
+def thresholds_by_language(cfg: FiltersConfig, kl_threshold: float | None = None) -> dict[str, Any]:
+    """``{"default": thresholds, "languages": {lang: thresholds}}`` for ``filters.languages``."""
+    return {
+        "default": thresholds(cfg, kl_threshold),
+        "languages": {lang: thresholds(cfg.for_language(lang), kl_threshold) for lang in sorted(cfg.languages)},
+    }
+
+
+def active_for(active: dict[str, Any], lang: str | None) -> dict[str, Any]:
+    """The thresholds (from ``thresholds_by_language``) that apply to a document of ``lang``."""
+    return active["languages"].get(lang or "", active["default"])
+
+
+def decide_by_language(docs: pa.Table, active: dict[str, Any]) -> list[str | None]:
+    """``decide`` with each document's language's thresholds."""
+    langs = docs.column("lang").to_pylist() if "lang" in docs.column_names else [None] * docs.num_rows
+    groups: dict[str | None, list[int]] = {}
+    for i, lang in enumerate(langs):
+        groups.setdefault(lang if lang in active["languages"] else None, []).append(i)
+    reasons: list[str | None] = [None] * docs.num_rows
+    for lang, rows in groups.items():
+        subset = docs if len(rows) == docs.num_rows else docs.take(pa.array(rows, type=pa.int64()))
+        for i, reason in zip(rows, decide(subset, active_for(active, lang))):
+            reasons[i] = reason
     return reasons

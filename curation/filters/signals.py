@@ -4,7 +4,8 @@ Per document, in order (the order of FineWeb's pipeline, so each heuristic sees 
 published filter sees): URL signals; language ID; one word split shared by Gopher repetition,
 Gopher quality, dirty words and the KL histogram (all on the input text); C4 line rules (remove
 lines; document flags); FineWeb measures on the C4 text; Llama 3 line n-gram removal; PII masking.
-Nothing is dropped here: ``rules.decide`` does that from the stored signals.
+Word splitting and the text heuristics follow the document's language when ``filters.languages``
+has overrides for it. Nothing is dropped here: ``rules.decide`` does that from the stored signals.
 """
 
 from __future__ import annotations
@@ -61,10 +62,11 @@ SIGNAL_FIELDS: dict[str, dict[str, pa.DataType]] = {
 
 
 def signal_fields(cfg: FiltersConfig) -> dict[str, pa.DataType]:
+    """The signals of the filters enabled for any language."""
     out: dict[str, pa.DataType] = {}
+    configs = [cfg, *(cfg.for_language(lang) for lang in cfg.languages)]
     for name, fields in SIGNAL_FIELDS.items():
-        section = getattr(cfg, name, None)
-        if section is None or section.enabled:
+        if any(getattr(c, name, None) is None or getattr(c, name).enabled for c in configs):
             out.update(fields)
     return out
 
@@ -96,18 +98,19 @@ class SignalExtractor:
             langs, scores = LanguageIdentifier(cfg.lid.model_path).predict(texts)
             docs = with_column(with_column(docs, "lang", langs), "lang_score", pa.array(scores))
 
-        words = word_splitter(cfg.language)
         dirty = dirty_words(cfg.dirty_words) if cfg.dirty_words.enabled else None
         hist_buckets, hist_counts = [], []
         out_texts = []
         for i, text in enumerate(texts):
+            doc_cfg = cfg.for_language(langs[i])  # the heuristics' settings for this language
             signals: dict[str, Any] = {}
+            words = word_splitter(doc_cfg.language)
             words.start_document()
             ids = words.split(text)
-            if cfg.gopher_repetition.enabled:
+            if doc_cfg.gopher_repetition.enabled:
                 signals.update(gopher_repetition(text, ids, words.length[ids]))
-            if cfg.gopher_quality.enabled:
-                stop_ids = np.array(words.ids_of(cfg.gopher_quality.stop_words), dtype=np.int32)
+            if doc_cfg.gopher_quality.enabled:
+                stop_ids = np.array(words.ids_of(doc_cfg.gopher_quality.stop_words), dtype=np.int32)
                 signals.update(gopher_quality(text, ids, words, stop_ids))
             if dirty is not None:
                 count = dirty.count(text, langs[i])
@@ -117,11 +120,11 @@ class SignalExtractor:
                 buckets, counts = histogram(ids, words, cfg.kl.buckets)
                 hist_buckets.append(buckets)
                 hist_counts.append(counts)
-            text, lines, line_ids, line_of = self._c4(text, signals, counters, ids)
-            if cfg.fineweb.enabled:
-                signals.update(fineweb(text, len(line_ids), cfg.fineweb.short_line_length))
-            if cfg.line_ngrams.enabled:
-                text = self._line_ngrams(text, lines, line_ids, line_of, signals)
+            text, lines, line_ids, line_of = self._c4(doc_cfg, text, signals, counters, ids)
+            if doc_cfg.fineweb.enabled:
+                signals.update(fineweb(text, len(line_ids), doc_cfg.fineweb.short_line_length))
+            if doc_cfg.line_ngrams.enabled:
+                text = self._line_ngrams(doc_cfg, text, lines, line_ids, line_of, signals)
             if cfg.pii.enabled:
                 text, signals["pii_emails"], signals["pii_ips"] = mask_pii(text, cfg.pii)
             signals["filters_output_chars"] = len(text.strip())
@@ -143,12 +146,13 @@ class SignalExtractor:
         )
         return docs, hist, counters
 
-    def _c4(self, text: str, signals: dict, counters: dict, ids: np.ndarray):
+    @staticmethod
+    def _c4(cfg: FiltersConfig, text: str, signals: dict, counters: dict, ids: np.ndarray):
         """C4 line rules: (text, its lines, their word ids, line of each word); lines is None when off."""
-        words = word_splitter(self.cfg.language)
-        if not self.cfg.c4.enabled:
+        if not cfg.c4.enabled:
             return text, None, ids, None
-        result = c4_lines(text, self.cfg.c4)
+        words = word_splitter(cfg.language)
+        result = c4_lines(text, cfg.c4)
         line_ids, line_of = split_lines(result.lines, words)
         signals["c4_sentences"] = sentence_count(line_ids, line_of, len(result.lines), words)
         signals["c4_lorem_ipsum"] = int(result.lorem_ipsum)
@@ -158,15 +162,15 @@ class SignalExtractor:
             counters[key] = counters.get(key, 0) + n
         return "\n".join(result.lines).strip(), result.lines, line_ids, line_of
 
-    def _line_ngrams(self, text: str, lines, line_ids, line_of, signals: dict) -> str:
+    @staticmethod
+    def _line_ngrams(cfg: FiltersConfig, text: str, lines, line_ids, line_of, signals: dict) -> str:
         """Llama 3: drop lines whose duplicated n-gram coverage is above the limit."""
-        cfg = self.cfg.line_ngrams
-        words = word_splitter(self.cfg.language)
+        words = word_splitter(cfg.language)
         if lines is None:
             lines = text.split("\n")
             line_ids, line_of = split_lines(lines, words)
-        coverage = line_coverage(line_ids, words.length[line_ids], line_of, len(lines), cfg.n)
-        drop = coverage > cfg.max_coverage
+        coverage = line_coverage(line_ids, words.length[line_ids], line_of, len(lines), cfg.line_ngrams.n)
+        drop = coverage > cfg.line_ngrams.max_coverage
         signals["line_ngrams_lines_removed"] = int(drop.sum())
         if not drop.any():
             return text
