@@ -132,8 +132,8 @@ def ours(parts: list[str], n_docs: int, run_dir: str, **minhash_cfg) -> tuple[np
     start = time.perf_counter()
     minhash.run(ctx, parts, cfg.dedup.minhash)
     seconds = time.perf_counter() - start
-    comp = next(p for p in ctx.phases if p.name == "dedup.minhash.components")
-    clusters = fs.read_parquet(fs.join(comp.work_dir, "clusters.parquet"))
+    comp = next(p for p in ctx.phases if p.name == "dedup.minhash.clusters")
+    clusters = minhash.read_clusters(comp.work_dir)
     labels = np.full(n_docs, -1, dtype=np.int64)
     labels[np.array(clusters.column("id").to_pylist(), dtype=np.int64)] = clusters.column("cluster").to_numpy()
     return labels, seconds

@@ -97,12 +97,12 @@ def make_run(root: Path, docs: int = 80, seq_len: int = 512, quality: bool = Tru
     cluster = [0, 0, 0, 1, 1, 2, 2, 2, 2, 3]
     fs.write_parquet(pa.table({"id": [f"dup-{i}" for i in range(10)], "cluster": cluster,
                                "size": [cluster.count(c) for c in cluster]}),
-                     str(root / "work" / "dedup.minhash.components" / "fp123" / "clusters.parquet"))
+                     str(root / "work" / "dedup.minhash.clusters" / "fp123" / "clusters-00000.parquet"))
     n_in = docs + 12
     phases = [
         {"name": "extract", "fingerprint": "fp0", "in": n_in, "out": docs + 6, "rejected": {"extract.empty": 6},
          "counters": {}, "tasks": 2, "resumed_tasks": 0, "wall_seconds": 1.5},
-        {"name": "dedup.minhash.components", "fingerprint": "fp123", "in": docs + 6, "out": docs,
+        {"name": "dedup.minhash.clusters", "fingerprint": "fp123", "in": docs + 6, "out": docs,
          "rejected": {"dedup.minhash": 6}, "counters": {"clusters": 4}, "tasks": 2, "resumed_tasks": 1,
          "wall_seconds": 0.7},
         {"name": "quality", "fingerprint": "fp2", "in": docs, "out": docs_table.num_rows,

@@ -8,6 +8,7 @@ import pyarrow.compute as pc
 import pytest
 
 from curation.config import parse_config
+from curation.dedup.minhash import read_clusters
 from curation.dedup.phases import run
 from curation.io import fs
 from curation.runtime import executor
@@ -85,9 +86,9 @@ def test_minhash_removes_near_duplicates_only(tmp_path):
     for i in range(30):  # the newer of each (base, close) pair survives
         pair = {f"base-{i:03d}": docs["date"][4 * i], f"close-{i:03d}": docs["date"][4 * i + 1]}
         assert max(pair, key=lambda k: (pair[k], [-ord(c) for c in k])) not in removed
-    comp = phase(ctx, "dedup.minhash.components")
+    comp = phase(ctx, "dedup.minhash.clusters")
     assert comp.counters["clusters"] == 30 and comp.counters["removed"] == 30
-    clusters = fs.read_parquet(fs.join(comp.work_dir, "clusters.parquet"))
+    clusters = read_clusters(comp.work_dir)
     assert set(pc.unique(clusters.column("size")).to_pylist()) == {2}
     assert phase(ctx, "dedup.minhash").rejected == {"dedup.minhash": 30}
 
@@ -116,7 +117,7 @@ def test_minhash_against_index_of_earlier_run(tmp_path):
     new_parts = write_parts(tmp_path / "new", {"id": [f"new{i}" for i in range(9)], "text": new}, 3)
     ctx, out = dedup(tmp_path, new_parts, "second", minhash={"enabled": True, "index": [index]})
     assert sorted(read_all(out).column("id").to_pylist()) == ["new4", "new5", "new6", "new7"]
-    comp = phase(ctx, "dedup.minhash.components")
+    comp = phase(ctx, "dedup.minhash.clusters")
     assert comp.counters["index_matches"] == 4 and comp.counters["removed"] == 5
     with pytest.raises(ValueError, match="rows"):
         dedup(tmp_path, new_parts, "third", minhash={"enabled": True, "index": [index], "rows": 5})

@@ -10,7 +10,6 @@ import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from curation.dedup.components import flatten, union
 from curation.dedup.config import MinHashConfig
 from curation.dedup.hashing import partition_bounds, partition_of
 from curation.dedup.keyed import canonical_url
@@ -79,19 +78,50 @@ def test_bucket_pairs_small_buckets_all_pairs_large_buckets_star():
     assert sorted(zip(a.tolist(), b.tolist())) == [(2, 3), (2, 4), (10, 20), (10, 30)]
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_union_find_matches_scipy_components(seed):
-    rng = np.random.default_rng(seed)
-    n, e = 3000, 2500
-    u, v = rng.integers(0, n, e), rng.integers(0, n, e)
-    parent = np.arange(n)
-    for chunk in np.array_split(np.arange(e), 5):
-        union(parent, u[chunk], v[chunk])
-    flatten(parent)
-    _, labels = connected_components(coo_matrix((np.ones(e), (u, v)), shape=(n, n)), directed=False)
-    for label in np.unique(labels):
-        members = np.nonzero(labels == label)[0]
-        assert np.all(parent[members] == members.min())
+def star_components(tmp_path, u: np.ndarray, v: np.ndarray, partitions: int) -> tuple[dict[int, int], int]:
+    """({node: root}, rounds) from the distributed rounds run in-process on edge files."""
+    from curation.config import parse_config
+    from curation.dedup.components import stars_path
+    from curation.dedup.minhash import connected_components as rounds
+    from curation.io import fs
+    from curation.runtime.context import RunContext
+
+    ctx = RunContext(parse_config({}), str(tmp_path / f"run-{partitions}"))
+    paths = []
+    for k, chunk in enumerate(np.array_split(np.arange(u.size), 4)):  # edge files of uneven content
+        paths.append(str(tmp_path / f"edges-{partitions}-{k}.parquet"))
+        fs.write_parquet(pa.table({"a": pa.array(u[chunk], pa.uint64()), "b": pa.array(v[chunk], pa.uint64())}),
+                         paths[-1])
+    stars_dir, _ = rounds(ctx, paths, "edges", partitions)
+    tables = [fs.read_parquet(stars_path(stars_dir, p)) for p in range(partitions)]
+    root = {}
+    for t in tables:
+        for node, r in zip(t.column("node").to_pylist(), t.column("root").to_pylist()):
+            assert node not in root  # every node in exactly one star
+            root[node] = r
+    return root, sum(p.name.startswith("dedup.minhash.large_star") for p in ctx.phases)
+
+
+@pytest.mark.parametrize("graph", ["random", "path", "pairs"])
+def test_distributed_components_match_scipy(tmp_path, graph):
+    rng = np.random.default_rng(7)
+    n = 3000
+    if graph == "random":  # sparse random graph: long chains and one big component
+        u, v = rng.integers(0, n, 2500), rng.integers(0, n, 2500)
+    elif graph == "path":  # a shuffled path: the slowest shape for star contraction
+        order = rng.permutation(n)
+        u, v = order[:-1], order[1:]
+    else:  # disjoint duplicate pairs, the common case: already stars, one round
+        u = rng.permutation(np.arange(0, n, 2))
+        v = u + 1
+    _, labels = connected_components(coo_matrix((np.ones(u.size), (u, v)), shape=(n, n)), directed=False)
+    touched = np.unique(np.concatenate([u, v]))
+    smallest = {label: int(touched[labels[touched] == label].min()) for label in np.unique(labels[touched])}
+    expected = {int(m): smallest[labels[m]] for m in touched}
+    results = [star_components(tmp_path, u.astype(np.uint64), v.astype(np.uint64), p) for p in (1, 3, 4)]
+    for root, rounds in results:
+        assert root == expected
+        assert rounds <= (1 if graph == "pairs" else 12), rounds
 
 
 def test_range_partitions_cover_keys():

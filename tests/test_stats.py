@@ -60,12 +60,12 @@ def test_document_distributions_and_tokens_per_source(run):
 def test_funnel_and_dedup_clusters(run):
     _, truth, stats = run
     funnel = stats["funnel"]
-    assert [p["phase"] for p in funnel["phases"]] == ["extract", "dedup.minhash.components", "quality", "pack"]
+    assert [p["phase"] for p in funnel["phases"]] == ["extract", "dedup.minhash.clusters", "quality", "pack"]
     assert funnel["documents_in"] == funnel["phases"][0]["in"] == truth["documents_in"]
     assert funnel["documents_out"] == truth["documents"]
     assert funnel["rejected_by_reason"]["quality.threshold"] == truth["rejected_quality"]
     assert funnel["phases"][-1]["tokens_out"] == funnel["tokens_out"] == sum(truth["tokens"].values())
-    clusters = stats["dedup"]["dedup.minhash.components/clusters.parquet"]
+    clusters = stats["dedup"]["dedup.minhash.clusters"]
     assert clusters["clusters"] == 3 and clusters["documents"] == 9 and clusters["duplicates"] == 6
     assert clusters["size_counts"] == {"2": 1, "3": 1, "4": 1}
 

@@ -1,4 +1,4 @@
-"""Global MinHash dedup as five resumable phases exchanging parquet files (a file-based shuffle).
+"""Global MinHash dedup as resumable phases exchanging parquet files (a file-based shuffle).
 
 1. ``signatures`` (one task per part): shingles, MinHash signatures and LSH band keys of a whole
    batch at once; band keys are written by key range (one file per partition), shingle sets and
@@ -8,10 +8,13 @@
    shuffled again by pair hash. Band keys of earlier runs' indexes join here.
 3. ``verify`` (one task per pair range, optional): exact Jaccard over the stored shingle sets;
    pairs below the threshold are dropped.
-4. ``components`` (one task): numpy union-find over the surviving pairs; in every cluster the
-   best document (keep policy, then id; an indexed document always wins) is kept. Cluster ids
-   and sizes go to ``clusters.parquet`` in the phase work dir.
-5. apply (one task per part): removed rows are rejected as ``dedup.minhash``.
+4. ``route``, ``large_star.N``, ``small_star.N`` (P tasks each): connected components of the
+   surviving pairs, distributed (``components.py``), until every component is a star around its
+   smallest document.
+5. ``clusters`` (one task per partition of component centres): in every component the best
+   document (keep policy, then id; an indexed document always wins) is kept. Cluster ids (the
+   centre's node) and sizes go to ``clusters-*.parquet`` in the phase work dir.
+6. apply (one task per part): removed rows are rejected as ``dedup.minhash``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from curation.dedup.components import flatten, union
+from curation.dedup import components
 from curation.dedup.config import MinHashConfig
 from curation.dedup.hashing import U64, mix64, node_ids, node_part, node_row, partition_bounds, partition_of
 from curation.dedup.minhash_index import IndexPart, index_parts, write_index
@@ -168,34 +171,8 @@ def verify_task(
     return {"pairs_checked": int(a.size), "pairs_verified": int(keep.sum()), "false_positives": int((~keep).sum())}
 
 
-def dense_numbers(nodes: np.ndarray, numbers: np.ndarray, bases: np.ndarray) -> np.ndarray:
-    """Node (part, row) -> dense number ``bases[part] + row``; ``numbers`` are the sorted part numbers."""
-    return bases[np.searchsorted(numbers, node_part(nodes))] + node_row(nodes)
-
-
-def label_components(edge_paths: list[str], part_sizes: dict[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(nodes, component root, component size) of every node that has an edge, nodes in dense order."""
-    numbers = np.array(sorted(part_sizes), dtype=np.int64)
-    bases = np.concatenate([[0], np.cumsum([part_sizes[int(p)] for p in numbers])]).astype(np.int64)
-    parent = np.arange(bases[-1], dtype=np.int64)
-    touched = np.zeros(bases[-1], dtype=bool)
-    for path in edge_paths:
-        t = fs.read_parquet(path, columns=["a", "b"])
-        u = dense_numbers(t.column("a").to_numpy(), numbers, bases[:-1])
-        v = dense_numbers(t.column("b").to_numpy(), numbers, bases[:-1])
-        touched[u] = touched[v] = True
-        union(parent, u, v)
-    flatten(parent)
-    dense = np.nonzero(touched)[0]
-    which = np.searchsorted(bases, dense, side="right") - 1
-    nodes = (numbers[which].astype(U64) << U64(32)) | (dense - bases[which]).astype(U64)
-    root = parent[dense]
-    _, inverse, counts = np.unique(root, return_inverse=True, return_counts=True)
-    return nodes, root, counts[inverse]
-
-
 def choose_keepers(nodes: np.ndarray, root: np.ndarray, size: np.ndarray, meta_files: dict[int, str]) -> pa.Table:
-    """One row per clustered node, best first in its cluster; ``kept`` marks the first.
+    """One row per clustered node (``nodes`` sorted), best first in its cluster; ``kept`` marks the first.
 
     Nodes of an index (parts without a meta file) always come first: they are already curated.
     """
@@ -212,7 +189,7 @@ def choose_keepers(nodes: np.ndarray, root: np.ndarray, size: np.ndarray, meta_f
     table = pa.table(
         {
             "node": pa.array(nodes[order], pa.uint64()),
-            "cluster": pa.array(root[order], pa.int64()),
+            "cluster": pa.array(root[order], pa.uint64()),
             "size": pa.array(size[order], pa.int64()),
             "is_index": pa.array(is_index[order]),
             "id": pa.concat_arrays([*ids, pa.nulls(n_index, pa.string())]),
@@ -228,25 +205,62 @@ def choose_keepers(nodes: np.ndarray, root: np.ndarray, size: np.ndarray, meta_f
     return table.append_column("kept", pa.array(kept))
 
 
-def components_task(
-    edge_paths: list[str], part_sizes: dict[int, int], meta_files: dict[int, str], out_dir: str
-) -> Counters:
-    nodes, root, size = label_components(edge_paths, part_sizes)
-    table = choose_keepers(nodes, root, size, meta_files)
+def clusters_task(stars: str, meta_files: dict[int, str], out_dir: str, partition: int) -> Counters:
+    """Keep the best document of every component whose centre is in this partition."""
+    t = fs.read_parquet(stars)
+    nodes, root = t.column("node").to_numpy().astype(U64), t.column("root").to_numpy().astype(U64)
+    order = np.argsort(nodes)  # choose_keepers reads the metadata part by part, in node order
+    nodes, root = nodes[order], root[order]
+    _, inverse, counts = np.unique(root, return_inverse=True, return_counts=True)
+    table = choose_keepers(nodes, root, counts[inverse], meta_files)
     is_index = table.column("is_index").to_numpy(zero_copy_only=False)
     kept = table.column("kept").to_numpy(zero_copy_only=False)
     cluster = table.column("cluster").to_numpy()
     removed = table.column("node").to_numpy()[~kept]
-    write_removals(removed, fs.join(out_dir, "remove.parquet"))
+    write_removals(removed, removals_path(out_dir, partition))
     docs = table.filter(pa.array(~is_index)).drop_columns(["is_index", "prio"])
-    fs.write_parquet(docs, fs.join(out_dir, "clusters.parquet"))
+    fs.write_parquet(docs, fs.join(out_dir, f"clusters-{partition:05d}.parquet"))
     return {
         "clusters": int(np.unique(docs.column("cluster").to_numpy()).size),
         "clustered_docs": docs.num_rows,
         "removed": int(removed.size),
         "index_matches": int((~kept & np.isin(cluster, cluster[is_index])).sum()),
-        "max_cluster_size": int(size.max(initial=0)),
     }
+
+
+def read_clusters(clusters_dir: str) -> pa.Table:
+    """Every clustered document of a ``clusters`` phase folder: id, node, cluster, size, kept."""
+    paths = [p for p in fs.listdir(clusters_dir, ".parquet") if p.rsplit("/", 1)[-1].startswith("clusters-")]
+    return pa.concat_tables([fs.read_parquet(p) for p in paths])
+
+
+def removals_path(out_dir: str, partition: int) -> str:
+    return fs.join(out_dir, f"remove-{partition:05d}.parquet")
+
+
+def connected_components(ctx: RunContext, edge_paths: list[str], edges_fp: str, partitions: int) -> tuple[str, str]:
+    """Run large-star / small-star rounds until the graph is stars; (folder of the stars, its fingerprint)."""
+    task_ids = [f"p{p:05d}" for p in range(partitions)]
+    fp = ctx.fingerprint("dedup.minhash.route", edges_fp, partitions)
+    prev = ctx.work_dir("dedup.minhash.route", fp)
+    groups = [edge_paths[p::partitions] for p in range(partitions)]
+    ctx.run_phase(
+        "dedup.minhash.route",
+        fp,
+        [Task(t, components.route_task, {"edge_paths": g, "partitions": partitions, "out_dir": prev, "task_id": t})
+         for t, g in zip(task_ids, groups)],
+    )
+    for round_ in range(1, components.MAX_ROUNDS + 1):
+        for step, fn in (("large_star", components.large_star_task), ("small_star", components.small_star_task)):
+            phase = f"dedup.minhash.{step}.{round_}"
+            fp = ctx.fingerprint(phase, fp)
+            out_dir = ctx.work_dir(phase, fp)
+            kwargs = {"map_dir": prev, "map_ids": task_ids, "partitions": partitions, "out_dir": out_dir}
+            results = ctx.run_phase(phase, fp, [Task(t, fn, {"partition": p, **kwargs}) for p, t in enumerate(task_ids)])
+            if step == "large_star" and sum(r["violations"] for r in results) == 0:
+                return out_dir, fp
+            prev = out_dir
+    raise RuntimeError(f"connected components did not converge in {components.MAX_ROUNDS} rounds")
 
 
 def run(ctx: RunContext, parts: list[str], cfg: MinHashConfig) -> list[str]:
@@ -259,7 +273,7 @@ def run(ctx: RunContext, parts: list[str], cfg: MinHashConfig) -> list[str]:
     sig_fp = ctx.fingerprint("dedup.minhash.signatures", settings, list(parts))
     sig_dir = ctx.work_dir("dedup.minhash.signatures", sig_fp)
     sig_kwargs = {"cfg": cfg, "partitions": partitions, "out_dir": sig_dir}
-    results = ctx.run_phase(
+    ctx.run_phase(
         "dedup.minhash.signatures",
         sig_fp,
         [
@@ -316,22 +330,21 @@ def run(ctx: RunContext, parts: list[str], cfg: MinHashConfig) -> list[str]:
         edge_paths = [shard_path(buck_dir, b, p) for b in bucket_ids for p in range(partitions)]
         edges_fp = buck_fp
 
-    part_sizes = {i: int(r["docs"]) for i, r in enumerate(results)} | {p.number: p.docs for p in index}
+    stars_dir, stars_fp = connected_components(ctx, edge_paths, edges_fp, partitions)
     meta_files = {i: fs.join(sig_dir, f"meta-{pid}.parquet") for i, pid in enumerate(ids)}
-    comp_fp = ctx.fingerprint("dedup.minhash.components", edges_fp)
-    comp_dir = ctx.work_dir("dedup.minhash.components", comp_fp)
+    clu_fp = ctx.fingerprint("dedup.minhash.clusters", stars_fp)
+    clu_dir = ctx.work_dir("dedup.minhash.clusters", clu_fp)
     ctx.run_phase(
-        "dedup.minhash.components",
-        comp_fp,
+        "dedup.minhash.clusters",
+        clu_fp,
         [
-            Task(
-                "components",
-                components_task,
-                {"edge_paths": edge_paths, "part_sizes": part_sizes, "meta_files": meta_files, "out_dir": comp_dir},
-            )
+            Task(b, clusters_task, {"stars": components.stars_path(stars_dir, p), "meta_files": meta_files,
+                                    "out_dir": clu_dir, "partition": p})
+            for p, b in enumerate(bucket_ids)
         ],
     )
-    kept = apply_removals(ctx, "dedup.minhash", parts, [fs.join(comp_dir, "remove.parquet")], "dedup.minhash", comp_fp)
+    removals = [removals_path(clu_dir, p) for p in range(partitions)]
+    kept = apply_removals(ctx, "dedup.minhash", parts, removals, "dedup.minhash", clu_fp)
     if cfg.index_out:
         write_index(ctx, kept, cfg)
     return kept

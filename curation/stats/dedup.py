@@ -58,24 +58,31 @@ def sizes_from_json(data: Any) -> np.ndarray | None:
 
 
 def cluster_stats(run_dir: str, manifest: dict[str, Any]) -> dict[str, Any]:
-    """Per cluster file: cluster count, documents in clusters and the size distribution."""
+    """Per dedup phase with cluster files: cluster count, documents in clusters and the size
+    distribution. A phase may split its clusters over several files (one per partition); no
+    cluster spans two files."""
     out: dict[str, Any] = {}
     for phase, folder in dedup_work_dirs(run_dir, manifest):
+        found, errors = [], []
         for path in find_files(folder, (".parquet", ".json")):
             name = path.rsplit("/", 1)[-1]
             if "cluster" not in name:
                 continue
-            key = f"{phase}/{path[len(folder) + 1:]}"
             try:
                 sizes = sizes_from_parquet(path) if name.endswith(".parquet") else sizes_from_json(fs.read_json(path))
             except (OSError, ValueError) as err:
-                out[key] = {"error": f"unreadable: {err}"}
+                errors.append(f"{name} unreadable: {err}")
                 continue
             if sizes is None:
-                out[key] = {"error": "no cluster size or id column"}
+                errors.append(f"{name}: no cluster size or id column")
                 continue
-            sizes = sizes[sizes > 1] if sizes.size else sizes
-            out[key] = {
+            found.append(sizes)
+        if errors:
+            out[phase] = {"error": "; ".join(errors)}
+        elif found:
+            sizes = np.concatenate(found)
+            sizes = sizes[sizes > 1]
+            out[phase] = {
                 "clusters": int(sizes.size),
                 "documents": int(sizes.sum()),
                 "duplicates": int((sizes - 1).sum()),  # documents beyond one per cluster

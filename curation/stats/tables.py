@@ -61,7 +61,7 @@ def shards_table(shards: dict[str, Any]) -> Table:
 
 
 def dedup_table(clusters: dict[str, Any]) -> Table:
-    table = _table("Duplicate clusters", ["file", "clusters", "documents", "duplicates", "p50 size", "max size"])
+    table = _table("Duplicate clusters", ["phase", "clusters", "documents", "duplicates", "p50 size", "max size"])
     for name, c in clusters.items():
         if "error" in c:
             table.add_row(name, c["error"], "", "", "", "")
