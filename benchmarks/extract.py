@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import SHARED_DATA, save, timer  # noqa: E402
 
 from curation.config import parse_config  # noqa: E402
+from curation.extract.html import trafilatura_options  # noqa: E402
 from curation.io.readers import plan_input_tasks, read_task  # noqa: E402
 from curation.pipeline import extract_phase  # noqa: E402
 from curation.runtime.context import RunContext  # noqa: E402
@@ -56,19 +57,10 @@ def main() -> None:
                                             raw.column("content_kind").to_pylist(), strict=True) if k == "html"]
     import trafilatura  # the anchor: trafilatura as installed (lxml.html's element lookup), same settings
 
-    ex = cfg.extract
+    options = trafilatura_options(cfg.extract)
     with timer() as anchor:
         for html, url in pages:
-            trafilatura.extract(
-                html,
-                url=url,
-                favor_precision=ex.favor_precision,
-                include_comments=ex.include_comments,
-                include_tables=ex.include_tables,
-                include_images=ex.keep_alt_text,
-                deduplicate=False,
-                output_format="txt",
-            )
+            trafilatura.extract(html, url=url, **options)
     results = {"pages": len(pages), "tasks": len(tasks), "anchor_pages_per_s": len(pages) / anchor["seconds"]}
     for workers in (1, 2):
         run_cfg = cfg.model_copy(update={"runtime": cfg.runtime.model_copy(update={"workers": workers})})

@@ -89,12 +89,13 @@ def assert_fast_lookup_extracts_the_same(pages: list[tuple[str, str]]) -> None:
     """Our trafilatura (C-level element lookup) against trafilatura with lxml.html's own lookup."""
     from lxml.html import HtmlElement, HtmlElementClassLookup
 
-    from curation.extract.html import fast_element_lookup, trafilatura_module
+    from curation.config import ExtractConfig
+    from curation.extract.html import fast_element_lookup, trafilatura_module, trafilatura_options
 
     trafilatura = trafilatura_module()
     parser = trafilatura.utils.HTML_PARSER
     assert type(trafilatura.utils.load_html("<html><body><form><input></form></body></html>")[0][0][0]) is HtmlElement
-    options = {"favor_precision": True, "include_images": True, "deduplicate": False, "output_format": "txt"}
+    options = trafilatura_options(ExtractConfig())  # FineWeb settings, alt text kept
     ours = [trafilatura.extract(html, url=url, **options) for html, url in pages]
     parser.set_element_class_lookup(HtmlElementClassLookup())
     try:

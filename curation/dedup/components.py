@@ -81,9 +81,10 @@ def large_star(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     violations = int(np.sum((smallest < node) & (largest > node)) + np.sum(n_smaller >= 2))
     m = np.repeat(smallest, sizes)
     up = v > u
-    centre = np.repeat(smallest == node, sizes)  # no smaller neighbour: its neighbours are its star
-    star_nodes = np.concatenate([node[smallest == node], v[centre]])
-    star_roots = np.concatenate([node[smallest == node], u[centre]])
+    is_centre = smallest == node  # no smaller neighbour: its neighbours are its star
+    in_star = np.repeat(is_centre, sizes)
+    star_nodes = np.concatenate([node[is_centre], v[in_star]])
+    star_roots = np.concatenate([node[is_centre], u[in_star]])
     return v[up], m[up], star_nodes, star_roots, violations
 
 
@@ -107,10 +108,16 @@ def route_task(edge_paths: list[str], partitions: int, out_dir: str, task_id: st
     return {"edges": int(a.size)}
 
 
-def large_star_task(map_dir: str, map_ids: list[str], partition: int, partitions: int, out_dir: str) -> Counters:
+def read_edges(map_dir: str, map_ids: list[str], partition: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (u, v) edges the previous round routed to ``partition``."""
     t = read_partition(map_dir, map_ids, partition)
-    u, v = (t.column(c).to_numpy().astype(U64) for c in ("u", "v")) if t.num_rows else (np.zeros(0, U64),) * 2
-    new_u, new_v, star_nodes, star_roots, violations = large_star(u, v)
+    if not t.num_rows:
+        return np.zeros(0, U64), np.zeros(0, U64)
+    return t.column("u").to_numpy().astype(U64), t.column("v").to_numpy().astype(U64)
+
+
+def large_star_task(map_dir: str, map_ids: list[str], partition: int, partitions: int, out_dir: str) -> Counters:
+    new_u, new_v, star_nodes, star_roots, violations = large_star(*read_edges(map_dir, map_ids, partition))
     write_routed(*down(new_u, new_v), partitions, out_dir, f"p{partition:05d}")
     fs.write_parquet(
         pa.table({"node": pa.array(star_nodes, pa.uint64()), "root": pa.array(star_roots, pa.uint64())}),
@@ -120,9 +127,7 @@ def large_star_task(map_dir: str, map_ids: list[str], partition: int, partitions
 
 
 def small_star_task(map_dir: str, map_ids: list[str], partition: int, partitions: int, out_dir: str) -> Counters:
-    t = read_partition(map_dir, map_ids, partition)
-    u, v = (t.column(c).to_numpy().astype(U64) for c in ("u", "v")) if t.num_rows else (np.zeros(0, U64),) * 2
-    new_u, new_v = small_star(u, v)
+    new_u, new_v = small_star(*read_edges(map_dir, map_ids, partition))
     write_routed(*both_ways(new_u, new_v), partitions, out_dir, f"p{partition:05d}")
     return {"edges": int(new_u.size)}
 

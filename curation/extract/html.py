@@ -44,6 +44,18 @@ def trafilatura_module() -> Any:
     return cached("extract.trafilatura", _load_trafilatura)
 
 
+def trafilatura_options(cfg: Any) -> dict[str, Any]:
+    """``trafilatura.extract`` keyword arguments for an ``ExtractConfig``."""
+    return {
+        "favor_precision": cfg.favor_precision,
+        "include_comments": cfg.include_comments,
+        "include_tables": cfg.include_tables,
+        "include_images": cfg.keep_alt_text,
+        "deduplicate": False,
+        "output_format": "txt",
+    }
+
+
 class Extractor:
     """Callable stage: raw records table -> (documents, rejects, counters).
 
@@ -60,16 +72,7 @@ class Extractor:
             from resiliparse.extract.html2text import extract_plain_text
 
             return extract_plain_text(html, main_content=True, alt_texts=cfg.keep_alt_text, preserve_formatting=True)
-        text = trafilatura_module().extract(
-            html,
-            url=url,
-            favor_precision=cfg.favor_precision,
-            include_comments=cfg.include_comments,
-            include_tables=cfg.include_tables,
-            include_images=cfg.keep_alt_text,
-            deduplicate=False,
-            output_format="txt",
-        )
+        text = trafilatura_module().extract(html, url=url, **trafilatura_options(cfg))
         if text is None:
             return None
         text = images_to_alt_text(text) if cfg.keep_alt_text else drop_images(text)

@@ -212,8 +212,8 @@ class FiltersConfig(Section):
     @model_validator(mode="after")
     def _resolve_languages(self) -> FiltersConfig:
         """Merge and validate every language's overrides now, so a bad value fails when the config loads."""
-        base = self.model_dump(exclude={"languages"})
-        resolved = {}
+        resolved: dict[str, FiltersConfig] = {}
+        base = self.model_dump(exclude={"languages"}) if self.languages else {}
         for lang, override in self.languages.items():
             merged = dict(base)
             for key, value in (override or {}).items():
