@@ -208,7 +208,7 @@ def datatrove_pipelines(crawl: str, work: str) -> list[tuple[str, list, int | No
     from dedup_quality import patch_datatrove_xxhash
     from filters import datatrove_filters
 
-    from curation.pack.tokenizer import llama3_tokenizer_path
+    from curation.common.tokenizer import llama3_tokenizer_path
 
     patch_datatrove_xxhash()
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import SHARED_DATA, save  # noqa: E402
 from curation.pack.packing import plan_rows, plan_stats, rows_table  # noqa: E402
-from curation.pack.tokenizer import TextTokenizer, llama3_tokenizer_path  # noqa: E402
+from curation.common.tokenizer import TextTokenizer, llama3_tokenizer_path  # noqa: E402
 
 BATCH = 1024
 

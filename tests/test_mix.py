@@ -12,7 +12,7 @@ from curation.config import ConfigError, parse_config
 from curation.io import fs
 from curation.mix import phases
 from curation.mix.config import MixConfig
-from curation.mix.hashing import base_id
+from curation.common.hashing import base_id
 from curation.mix.report import format_report
 from curation.runtime.context import RunContext
 

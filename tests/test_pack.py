@@ -15,7 +15,7 @@ from curation.config import parse_config
 from curation.io import fs
 from curation.pack import phases
 from curation.pack.packing import plan_best_fit, plan_concat
-from curation.pack.tokenizer import get_tokenizer, llama3_tokenizer_path
+from curation.common.tokenizer import get_tokenizer, llama3_tokenizer_path
 from curation.runtime.context import RunContext
 from curation.schema import SHARD_SCHEMA, make_documents
 

@@ -19,11 +19,11 @@ import pyarrow.compute as pc
 from curation.io import fs
 from curation.mix.config import MixConfig
 from curation.mix.groups import assign_groups, sampling_weights
-from curation.mix.hashing import repeat_id, uniform
+from curation.common.hashing import repeat_id, uniform
 from curation.mix.report import build_report, format_report
 from curation.mix.sampler import GroupPlan, copies, plan_mix, sampling_keys
 from curation.pack.config import PackConfig
-from curation.pack.tokenizer import get_tokenizer
+from curation.common.tokenizer import get_tokenizer
 from curation.runtime.context import RunContext, part_id
 from curation.runtime.executor import Counters, Task
 from curation.schema import reject_counts, split_by_reason, with_column

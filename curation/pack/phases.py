@@ -17,10 +17,10 @@ import numpy as np
 import pyarrow as pa
 
 from curation.io import fs
-from curation.mix.hashing import base_id, uniform
+from curation.common.hashing import base_id, uniform
 from curation.pack.config import PackConfig
 from curation.pack.packing import plan_rows, plan_stats, rows_table
-from curation.pack.tokenizer import get_tokenizer
+from curation.common.tokenizer import get_tokenizer
 from curation.runtime.context import RunContext, part_id
 from curation.runtime.executor import Counters, Task
 

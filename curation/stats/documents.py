@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curation.io import fs
-from curation.mix.hashing import REPEAT_SEP
+from curation.common.hashing import REPEAT_SEP
 from curation.stats.files import find_files, read_columns
 from curation.stats.summary import describe, shares
 

@@ -99,4 +99,4 @@ class TextTokenizer:
 
 def get_tokenizer(spec: str, add_bos: bool, add_eos: bool) -> TextTokenizer:
     """The tokenizer for these settings, loaded once per worker process."""
-    return cached(("pack.tokenizer", spec, add_bos, add_eos), lambda: TextTokenizer(spec, add_bos, add_eos))
+    return cached(("common.tokenizer", spec, add_bos, add_eos), lambda: TextTokenizer(spec, add_bos, add_eos))
