@@ -27,10 +27,11 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 def _section(config: Path | None, name: str, given: dict[str, Any], overrides: list[str] | None = None) -> Any:
     """The ``quality.<name>`` section of ``config`` with the options that were given applied."""
-    from curation.config import ConfigError, apply_override, load_config
+    from classifiers.config import QualityConfig
+    from curation.config_base import ConfigError, apply_override, load_section
 
     try:
-        base = load_config(config).quality
+        base = load_section(config, "quality", QualityConfig)
         data = getattr(base, name).model_dump()
         for assignment in overrides or []:
             apply_override(data, assignment)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -112,16 +113,16 @@ def explain(
     Console().print_json(json.dumps(report, default=str))
 
 
-def _register_optional() -> None:
-    """Commands owned by other packages (filters' explain, the classifier commands)."""
-    try:
-        from classifiers.cli import register
-    except ImportError:
-        return
-    register(app)
+def _register_stage_commands() -> None:
+    """Commands the registered stages add (the classifier commands), imported by name from the registry."""
+    from curation.stages import STAGES
+
+    for stage in STAGES:
+        if stage.commands is not None:
+            importlib.import_module(stage.commands).register(app)
 
 
-_register_optional()
+_register_stage_commands()
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """The typed pipeline config: YAML in, validated model out, one clear error per bad key.
 
-Each phase owns its section model in its own package; this module composes them, applies
-``--set key.path=value`` overrides and saves the resolved config into the run folder.
+Each stage owns its section model in its own package and is found through the stage registry
+(``curation.stages``); this module composes the sections, applies ``--set key.path=value`` overrides
+and saves the resolved config into the run folder.
 """
 
 from __future__ import annotations
@@ -10,18 +11,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, create_model, field_validator
 
-from classifiers.config import QualityConfig
-from curation.config_base import Section
-from curation.dedup.config import DedupConfig
-from curation.filters.config import FiltersConfig
-from curation.mix.config import MixConfig
-from curation.pack.config import PackConfig
+from curation.config_base import ConfigError, Section, apply_override, format_error, read_config_file
+from curation.stages import STAGES
 
-
-class ConfigError(ValueError):
-    """A config problem, already phrased as one line for the user."""
+__all__ = ["ConfigError", "PipelineConfig", "apply_override", "dump_config", "load_config", "parse_config"]
 
 
 class InputConfig(Section):
@@ -57,6 +52,39 @@ class RuntimeConfig(Section):
     workers: int | None = Field(None, ge=1, description="concurrent tasks (default: CPUs of the cluster)")
     max_retries: int = Field(3, ge=0, description="Ray retries of tasks lost to a worker crash or node loss")
     progress: bool = True
+    shared_filesystem: bool = Field(
+        False, description="local paths are the same files on every node (NFS...); else refused on >1 node"
+    )
+
+
+# Credentials in the config would be saved in DIR/config.yaml and shown in Ray's dashboard.
+SECRET_WORDS = ("secret", "password", "token", "credential", "access_key", "private_key")
+
+
+class StorageConfig(Section):
+    options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="fsspec options per protocol, on the driver and every worker, e.g. s3: {endpoint_url: ...}",
+    )
+
+    @field_validator("options")
+    @classmethod
+    def _no_secrets(cls, options: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for protocol, kwargs in options.items():
+            if not protocol.isalnum():
+                raise ValueError(f"{protocol!r} is not a protocol name such as s3 or gcs")
+            for key in _keys(kwargs):
+                if key.lower() == "key" or any(word in key.lower() for word in SECRET_WORDS):
+                    raise ValueError(f"{protocol}.{key} looks like a secret: give credentials to the nodes "
+                                     "(environment, instance role), not the config (docs/cluster.md)")
+        return options
+
+
+def _keys(obj: Any) -> list[str]:
+    """Every key of a nested mapping (client_kwargs and the like nest the real settings)."""
+    if not isinstance(obj, dict):
+        return []
+    return [k for key, value in obj.items() for k in (str(key), *_keys(value))]
 
 
 class OutputConfig(Section):
@@ -64,44 +92,23 @@ class OutputConfig(Section):
     write_rejects: bool = True
 
 
-class PipelineConfig(Section):
-    seed: int = 0
-    input: InputConfig = Field(default_factory=InputConfig)
-    extract: ExtractConfig = Field(default_factory=ExtractConfig)
-    filters: FiltersConfig = Field(default_factory=FiltersConfig)
-    dedup: DedupConfig = Field(default_factory=DedupConfig)
-    quality: QualityConfig = Field(default_factory=QualityConfig)
-    mix: MixConfig = Field(default_factory=MixConfig)
-    pack: PackConfig = Field(default_factory=PackConfig)
-    runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
-    output: OutputConfig = Field(default_factory=OutputConfig)
+def _pipeline_config() -> type[Section]:
+    """The run's config model: seed, input, extract, every registered stage's section in run order, runtime, output."""
+    fields: dict[str, Any] = {
+        "seed": (int, 0),
+        "input": (InputConfig, Field(default_factory=InputConfig)),
+        "extract": (ExtractConfig, Field(default_factory=ExtractConfig)),
+    }
+    for stage in STAGES:
+        model = stage.section_model()
+        fields[stage.section] = (model, Field(default_factory=model))
+    fields["runtime"] = (RuntimeConfig, Field(default_factory=RuntimeConfig))
+    fields["storage"] = (StorageConfig, Field(default_factory=StorageConfig))
+    fields["output"] = (OutputConfig, Field(default_factory=OutputConfig))
+    return create_model("PipelineConfig", __base__=Section, __module__=__name__, **fields)
 
 
-def apply_override(data: dict[str, Any], assignment: str) -> None:
-    """Apply ``a.b.c=value`` to nested dict ``data``; the value is parsed as YAML (types kept)."""
-    if "=" not in assignment:
-        raise ConfigError(f"--set expects key.path=value, got {assignment!r}")
-    key, raw = assignment.split("=", 1)
-    parts = key.strip().split(".")
-    node = data
-    for part in parts[:-1]:
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            raise ConfigError(f"--set {key}: {part!r} is not a section")
-        node = child
-    node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else None
-
-
-def format_error(err: ValidationError) -> str:
-    """One line naming the first bad key, e.g. ``filters.gopher.min_words: Input should be ...``."""
-    first = err.errors()[0]
-    key = ".".join(str(p) for p in first["loc"]) or "(root)"
-    if first["type"] == "extra_forbidden":
-        return f"unknown config key '{key}'"
-    value = first.get("input")
-    shown = "" if isinstance(value, dict) else f" (got {value!r})"
-    more = f" [+{err.error_count() - 1} more]" if err.error_count() > 1 else ""
-    return f"config key '{key}': {first['msg']}{shown}{more}"
+PipelineConfig = _pipeline_config()
 
 
 def parse_config(data: dict[str, Any], overrides: list[str] | None = None) -> PipelineConfig:
@@ -116,16 +123,7 @@ def parse_config(data: dict[str, Any], overrides: list[str] | None = None) -> Pi
 
 def load_config(path: str | Path | None, overrides: list[str] | None = None) -> PipelineConfig:
     """Load a YAML config file (or defaults when ``path`` is None) and apply overrides."""
-    data: Any = {}
-    if path is not None:
-        try:
-            data = yaml.safe_load(Path(path).read_text()) or {}
-        except FileNotFoundError:
-            raise ConfigError(f"config file not found: {path}") from None
-        except yaml.YAMLError as err:
-            raise ConfigError(f"config file {path} is not valid YAML: {err}".replace("\n", " ")) from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"config file {path} must be a mapping of sections")
+    data = read_config_file(path) if path is not None else {}
     return parse_config(data, overrides)
 
 

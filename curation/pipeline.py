@@ -1,7 +1,7 @@
 """The whole run, phase by phase: read+extract -> filters -> dedup -> quality -> mix -> pack.
 
-This module only sequences phases; each phase lives in its own package and exposes
-``run(ctx, parts) -> parts``. Every phase is fingerprinted and resumable, so re-running the
+This module only sequences phases; each stage lives in its own package, is named in the stage
+registry (``curation.stages``) and exposes ``run(ctx, parts) -> parts``. Every phase is fingerprinted and resumable, so re-running the
 same command after a crash redoes only unfinished tasks.
 """
 
@@ -22,14 +22,9 @@ from curation.runtime.context import RunContext
 from curation.runtime.executor import Counters, Task
 from curation.runtime.ray_session import ray_session
 from curation.schema import reject_counts
+from curation.stages import STAGES, stage
 from curation.stats import compute_run_stats
 
-DOCUMENT_PHASES: list[tuple[str, str]] = [
-    ("filters", "curation.filters.phases"),
-    ("dedup", "curation.dedup.phases"),
-    ("quality", "classifiers.phases"),
-]
-"""(config section, module) of the phases that take and return document parts, in order."""
 
 
 def extract_task(task: Any, input_cfg: Any, extract_cfg: Any, out_dir: str, write_rejects: bool) -> Counters:
@@ -83,20 +78,22 @@ def publish_documents(ctx: RunContext, parts: list[str]) -> None:
 
 def run_pipeline(config: PipelineConfig, run_dir: str) -> dict[str, Any]:
     """Run every enabled phase into ``run_dir``; return (and write) the manifest."""
-    fs.makedirs(run_dir)
-    fs.atomic_write_bytes(fs.join(run_dir, "config.yaml"), dump_config(config).encode())
-    ctx = RunContext(config, run_dir)
+    env = fs.configure_storage(config.storage.options)
+    shared = [("run folder", run_dir), *(("input", path) for path in config.input.paths)]
     outputs: dict[str, Any] = {}
-    with ray_session(config.runtime):
+    with ray_session(config.runtime, env=env, shared_paths=shared):
+        fs.makedirs(run_dir)
+        fs.atomic_write_bytes(fs.join(run_dir, "config.yaml"), dump_config(config).encode())
+        ctx = RunContext(config, run_dir)
         parts = extract_phase(ctx)
-        for section, module in DOCUMENT_PHASES:
-            if getattr(config, section).enabled:
-                parts = importlib.import_module(module).run(ctx, parts)
+        for document_stage in (s for s in STAGES if s.documents):
+            if getattr(config, document_stage.section).enabled:
+                parts = document_stage.phase_module().run(ctx, parts)
         publish_documents(ctx, parts)
         if config.mix.enabled:
-            parts = importlib.import_module("curation.mix.phases").run(ctx, parts)
+            parts = stage("mix").phase_module().run(ctx, parts)
         if config.pack.enabled:
-            outputs["shards"] = importlib.import_module("curation.pack.phases").run(ctx, parts)
+            outputs["shards"] = stage("pack").phase_module().run(ctx, parts)
     manifest = ctx.manifest({"versions": versions(), "outputs": outputs})
     fs.write_json(fs.join(run_dir, "manifest.json"), manifest)
     compute_run_stats(run_dir)

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
-from curation.config import load_config
+from curation.config_base import load_section
+from curation.filters.config import FiltersConfig
 from curation.filters.phases import DECIDE, THRESHOLDS_FILE
 from curation.filters.rules import BY_REASON, active_for, fails, thresholds_by_language
 from curation.io import fs
@@ -38,7 +39,7 @@ def thresholds_used(run_dir: str) -> dict[str, Any]:
                 path = fs.join(run_dir, "work", DECIDE, phase["fingerprint"], THRESHOLDS_FILE)
                 if fs.exists(path):
                     return fs.read_json(path)
-    return thresholds_by_language(load_config(fs.join(run_dir, "config.yaml")).filters)
+    return thresholds_by_language(load_section(fs.join(run_dir, "config.yaml"), "filters", FiltersConfig))
 
 
 def explain(run_dir: str, doc_id: str) -> dict[str, Any]:
