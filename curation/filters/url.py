@@ -45,18 +45,25 @@ def _hash(text: str) -> int:
     return xxhash.xxh3_64_intdigest(text.encode())
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values. ``np.unique`` without ``return_*`` takes a hash-table path in numpy 2.4
+    that is ~100x slower than a sort on millions of 64-bit values (9 s vs 0.1 s for the UT1 domains)."""
+    out = np.sort(values)
+    return out[np.concatenate(([True], out[1:] != out[:-1]))] if len(out) else out
+
+
 def _parse_ut1() -> tuple[np.ndarray, list[str]]:
     """The UT1 adult domains (sorted unique 64-bit hashes) and URLs from the datatrove asset."""
     with tarfile.open(asset("url_filterblacklistsv0_3_0.tar.gz")) as tar:
         lines = tar.extractfile("domains").read().split(b"\n")  # type: ignore[union-attr]
         hashes = [xxhash.xxh3_64_intdigest(line) for line in map(bytes.strip, lines) if line and line[:1] != b"#"]
         urls = tar.extractfile("urls").read().decode("utf-8", "replace")  # type: ignore[union-attr]
-    domains = np.unique(np.array(hashes, dtype=np.uint64))
+    domains = sorted_unique(np.array(hashes, dtype=np.uint64))
     return domains, sorted({u.strip() for u in urls.split("\n") if u.strip() and u[0] != "#"})
 
 
 def ut1_lists() -> tuple[np.ndarray, set[str]]:
-    """The UT1 lists, parsed once per machine and cached on disk (parsing takes ~10 s; loading, ~0.1 s).
+    """The UT1 lists, parsed once per machine and cached on disk (parsing takes ~4 s; loading, ~0.1 s).
 
     The cache (``$CURATION_CACHE`` or ``~/.cache/curation``) is keyed by the asset's size and mtime;
     where it cannot be written the lists are parsed in memory.
@@ -104,7 +111,7 @@ class UrlBlocklist:
                 with open(asset(name)) as f:
                     target |= _word_list(f)
         extra = np.array([_hash(d.strip()) for d in cfg.extra_domains], dtype=np.uint64)
-        self.domains = np.union1d(integrated, extra) if len(extra) else integrated
+        self.domains = sorted_unique(np.concatenate([integrated, extra])) if len(extra) else integrated
         self._subwords = self._automaton(subwords)
 
     @staticmethod
