@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from test_pack import make_texts, write_parts
 
+from curation.common.hashing import base_id
+from curation.common.tokenizer import TOKEN_IDS
 from curation.config import ConfigError, parse_config
 from curation.io import fs
 from curation.mix import phases
 from curation.mix.config import MixConfig
-from curation.common.hashing import base_id
 from curation.mix.report import format_report
 from curation.runtime.context import RunContext
 
@@ -56,13 +57,28 @@ def test_realised_shares_within_one_point_of_targets(tmp_path: Path) -> None:
     assert "general" in format_report(report) and (tmp_path / "run" / "stats" / "mix_report.txt").is_file()
 
 
-def test_shares_are_measured_in_the_tokens_of_the_shards(tmp_path: Path) -> None:
+def without(parts: list[str], column: str, folder: Path) -> list[str]:
+    """Copies of ``parts`` (same names) with ``column`` dropped."""
+    copies = [str(folder / p.rsplit("/", 1)[-1]) for p in parts]
+    for src, dst in zip(parts, copies):
+        fs.write_parquet(fs.read_parquet(src).drop_columns([column]), dst)
+    return copies
+
+
+def test_shares_are_measured_in_the_tokens_of_the_shards_and_tokenized_once(tmp_path: Path) -> None:
     out, report = mix_run(tmp_path / "run", corpus(tmp_path))
-    ctx = RunContext(parse_config({"pack": {"seq_len": 256, "validation_fraction": 0}}), str(tmp_path / "run"))
     from curation.pack import phases as pack_phases
 
-    manifest = pack_phases.run(ctx, out)
+    def shards(name: str, parts: list[str]) -> tuple[dict, list[bytes]]:
+        ctx = RunContext(parse_config({"pack": {"seq_len": 256, "validation_fraction": 0}}), str(tmp_path / name))
+        manifest = pack_phases.run(ctx, parts)
+        return manifest, [fs.read_bytes(p) for p in fs.listdir(str(tmp_path / name / "shards"), ".parquet")]
+
+    # pack reads the mix's token ids: it never needs the text (tokenizing again would fail here) ...
+    manifest, reused = shards("reused", without(out, "text", tmp_path / "no_text"))
     assert manifest["counts"]["tokens"] == report["realised_tokens"]
+    # ... and the shards are the bytes pack makes when it encodes the texts itself
+    assert reused == shards("encoded", without(out, TOKEN_IDS, tmp_path / "no_ids"))[1]
 
 
 def test_short_group_is_named_with_its_shortfall(tmp_path: Path) -> None:

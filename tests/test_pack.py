@@ -11,11 +11,11 @@ import pyarrow as pa
 import pytest
 from tokenizers import Tokenizer
 
+from curation.common.tokenizer import get_tokenizer, llama3_tokenizer_path
 from curation.config import parse_config
 from curation.io import fs
 from curation.pack import phases
 from curation.pack.packing import plan_best_fit, plan_concat
-from curation.common.tokenizer import get_tokenizer, llama3_tokenizer_path
 from curation.runtime.context import RunContext
 from curation.schema import SHARD_SCHEMA, make_documents
 
@@ -111,7 +111,6 @@ def test_manifest_records_tokenizer_and_delimiting(tmp_path: Path) -> None:
 def test_llama3_tokenizer_offline() -> None:
     tok = get_tokenizer("llama3", add_bos=True, add_eos=True)
     assert tok.encode(["The quick brown fox"])[0].tolist() == [128000, 791, 4062, 14198, 39935, 128001]
-    assert tok.count(["The quick brown fox"]).tolist() == [6]
 
 
 def test_same_bytes_whatever_the_partitioning_and_workers(tmp_path: Path, ray_local) -> None:

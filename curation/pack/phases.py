@@ -1,7 +1,8 @@
 """Tokenize and pack phases: document parts in, ``DIR/shards/*.parquet`` + ``manifest.json`` out.
 
-tokenize (one task per part): encode the texts and file each document under its split (by id
-hash) and bucket (by another id hash). pack (one task per split x bucket): read the bucket's
+tokenize (one task per part): encode the texts (or take the ``token_ids`` an earlier phase left in
+the part, e.g. the mix's) and file each document under its split (by id hash) and bucket (by
+another id hash). pack (one task per split x bucket): read the bucket's
 documents in part order, plan rows, shuffle them with the seed and write them in shards. Buckets
 are random samples of the whole corpus, so reading the shards in order is a global shuffle; and
 nothing depends on the number of workers or on which task finishes first.
@@ -15,12 +16,13 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
-from curation.io import fs
 from curation.common.hashing import base_id, uniform
+from curation.common.tokenizer import TOKEN_IDS, get_tokenizer, token_arrays, token_column
+from curation.io import fs
 from curation.pack.config import PackConfig
 from curation.pack.packing import plan_rows, plan_stats, rows_table
-from curation.common.tokenizer import get_tokenizer
 from curation.runtime.context import RunContext, part_id
 from curation.runtime.executor import Counters, Task
 
@@ -38,23 +40,28 @@ def bucket_count(parts: Sequence[str], bucket_bytes: int) -> int:
 
 
 def token_table(ids: Sequence[str], tokens: Sequence[np.ndarray]) -> pa.Table:
-    lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    values = np.concatenate(tokens) if tokens else np.empty(0, np.uint32)
-    column = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(values)).cast(pa.list_(pa.uint32()))
-    return pa.Table.from_arrays([pa.array(ids, pa.string()), column], schema=TOKENS_SCHEMA)
+    return pa.Table.from_arrays([pa.array(ids, pa.string()), token_column(tokens)], schema=TOKENS_SCHEMA)
+
+
+def part_tokens(src: str, cfg: PackConfig) -> tuple[list[str], list[np.ndarray | None]]:
+    """Ids and token ids of one part's documents (None for empty texts): the part's ``token_ids``
+    when a phase left them there (same tokenizer: its fingerprint is upstream), else encoded here."""
+    filesystem, inner = fs.filesystem(src)
+    with filesystem.open(inner, "rb") as f:
+        has_ids = TOKEN_IDS in pq.ParquetFile(f).schema_arrow.names
+    docs = fs.read_parquet(src, columns=["id", TOKEN_IDS if has_ids else "text"])
+    ids = docs.column("id").to_pylist()
+    if has_ids:
+        return ids, token_arrays(docs.column(TOKEN_IDS))
+    tokenizer = get_tokenizer(cfg.tokenizer, cfg.add_bos, cfg.add_eos)
+    return ids, tokenizer.encode_texts(docs.column("text").to_pylist(), cfg.batch_size)
 
 
 def tokenize_task(src: str, out_dir: str, cfg: PackConfig, seed: int, buckets: int) -> Counters:
     """Encode one part; write ``tok-<part>-<split>-<bucket>.parquet`` for every non-empty group."""
-    docs = fs.read_parquet(src, columns=["id", "text"])
-    ids = docs.column("id").to_pylist()
-    texts = docs.column("text").to_pylist()
-    keep = [i for i, t in enumerate(texts) if t]
-    tokenizer = get_tokenizer(cfg.tokenizer, cfg.add_bos, cfg.add_eos)
-    tokens: list[np.ndarray] = []
-    for start in range(0, len(keep), cfg.batch_size):
-        tokens += tokenizer.encode([texts[i] for i in keep[start : start + cfg.batch_size]])
+    ids, encoded = part_tokens(src, cfg)
+    keep = [i for i, t in enumerate(encoded) if t is not None]
+    tokens: list[np.ndarray] = [encoded[i] for i in keep]  # type: ignore[misc]
     kept_ids = [ids[i] for i in keep]
     is_val = uniform(seed, "validation", map(base_id, kept_ids)) < cfg.validation_fraction
     bucket = (uniform(seed, "bucket", kept_ids) * buckets).astype(np.int64)
@@ -67,9 +74,9 @@ def tokenize_task(src: str, out_dir: str, cfg: PackConfig, seed: int, buckets: i
             table = token_table([kept_ids[i] for i in rows], [tokens[i] for i in rows])
             fs.write_parquet(table, fs.join(out_dir, f"tok-{pid}-{key}.parquet"))
             files[key] = [len(rows), int(sum(len(tokens[i]) for i in rows))]
-    empty = len(texts) - len(keep)
+    empty = len(ids) - len(keep)
     return {
-        "in": len(texts),
+        "in": len(ids),
         "out": len(keep),
         "rejected": {"pack.empty_text": empty} if empty else {},
         "tokens": int(sum(len(t) for t in tokens)),
