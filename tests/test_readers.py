@@ -14,7 +14,7 @@ import zstandard
 
 from curation.config import InputConfig
 from curation.io.readers import RAW_SCHEMA, InputError, plan_input_tasks, read_task
-from curation.sample_crawl.warc_writer import gzip_member, http_response, record_id, warc_record
+from curation.sample_crawl.warc_writer import gzip_member, http_response, record_id, sha1_digest, warc_record
 from curation.schema import DOCUMENT_COLUMNS, reject_counts
 
 HTML = "<html><head><title>t</title></head><body><p>{}</p></body></html>"
@@ -197,6 +197,80 @@ def test_payload_rules(tmp_path: Path) -> None:
     assert "Caf\xe9 cr\xe8me \u20ac5" in contents[record_id("t", 4)]
     assert "Gr\xfc\xdfe" in contents[record_id("t", 5)]
     assert raw.column("date").to_pylist()[0] == "2024-03-01T10:00:00Z"
+
+
+def bare_response(n: int, html: bytes, warc_type: str | None) -> bytes:
+    """A response record whose block is the page alone, no HTTP status line or headers: what
+    Wayback-style exporters and some recording proxies write. ``warc_type``: the record's own
+    Content-Type (None: absent; these tools write ``text/html`` or keep ``application/http``)."""
+    headers = [("WARC-Target-URI", f"https://example.org/capture/{n}"), ("WARC-Payload-Digest", sha1_digest(html))]
+    if warc_type:
+        headers.append(("Content-Type", warc_type))
+    if n % 3 == 0:
+        headers.append(("WARC-Identified-Payload-Type", "text/html"))
+    return warc_record("response", record_id("bare", n), "2024-03-01T10:00:00Z", html, headers)
+
+
+def bare_pages() -> list[tuple[bytes, str | None]]:
+    """Captures as such tools store them: some with a blank line in the markup, some on one line,
+    some in a legacy charset declared only in the page, and one that is not HTML at all."""
+    pages: list[tuple[bytes, str | None]] = []
+    for n in range(24):
+        body = f"<p>Capture {n} of the archived article, paragraph one.</p>" * (n % 3 + 1)
+        page = f"<!DOCTYPE html>\n<html><head><title>Capture {n}</title></head>"
+        page += ("\n\n<body>" if n % 2 else "<body>") + body + "</body></html>\n"
+        data = page.encode()
+        if n % 6 == 5:
+            data = page.replace("paragraph", "caf\xe9 cr\xe8me").replace("<head>", '<head><meta charset="windows-1252">')
+            data = data.encode("cp1252")
+        pages.append((data, ["text/html", "text/html; charset=utf-8", "application/http; msgtype=response", None][n % 4]))
+    return pages
+
+
+def datatrove_read(folder: Path) -> list:
+    from datatrove.pipeline.readers import WarcReader
+
+    return list(WarcReader(str(folder)).run())
+
+
+def test_responses_without_http_headers_are_read_and_counted(tmp_path: Path) -> None:
+    pages = bare_pages()
+    junk = warc_record("response", record_id("bare", "junk"), "2024-03-01T10:00:00Z", b"\x00\x01binary\x02" * 40,
+                       [("WARC-Target-URI", "https://example.org/capture/junk")])
+    path = write_warc(tmp_path / "wayback.warc.gz", [bare_response(n, html, t) for n, (html, t) in enumerate(pages)] + [junk])
+    raw, rejects, counters = read_all(InputConfig(paths=[str(path)]))
+    assert reject_counts(rejects) == {"read.non_html": 1}
+    contents = dict(zip(raw.column("id").to_pylist(), raw.column("content").to_pylist()))
+    legacy = [n for n, (html, _) in enumerate(pages) if b"windows-1252" in html]
+    assert {rid: text for rid, text in contents.items()} == {
+        record_id("bare", n): html.decode("cp1252" if n in legacy else "utf-8") for n, (html, _) in enumerate(pages)
+    }
+    assert sum(c.get("read.quirk.no_http_headers", 0) for c in counters) == len(pages)
+    assert json.loads(raw.column("meta")[0].as_py())["quirks"] == ["read.quirk.no_http_headers"]
+    theirs = datatrove_read(tmp_path)
+    assert raw.num_rows >= len(theirs)
+
+
+def test_encodings_already_undone_by_the_archiver(tmp_path: Path) -> None:
+    def coded(n: int, body: bytes, **headers: str) -> bytes:
+        extra = [("Content-Type", "text/html"), *((k.replace("_", "-"), v) for k, v in headers.items())]
+        block = http_response("200 OK", extra, body)
+        return warc_record("response", record_id("t", n), "2024-03-01T10:00:00Z", block,
+                           [("WARC-Target-URI", f"https://example.org/{n}")])
+
+    records = [
+        coded(0, page(0), Content_Encoding="gzip"),  # header kept, body stored decoded
+        coded(1, page(1), Transfer_Encoding="chunked"),
+        coded(2, gzip.compress(page(2), mtime=0), Content_Encoding="gzip"),  # really compressed
+        coded(3, b"\x1f\x8b broken gzip bytes that are no page", Content_Encoding="gzip"),
+    ]
+    raw, rejects, counters = read_all(InputConfig(paths=[str(write_warc(tmp_path / "enc.warc.gz", records))]))
+    assert raw.column("content").to_pylist() == [page(n).decode() for n in range(3)]
+    assert dict(zip(rejects.column("id").to_pylist(), rejects.column("reason").to_pylist())) == {
+        record_id("t", 3): "read.malformed"
+    }
+    quirks = {k: v for c in counters for k, v in c.items() if k.startswith("read.quirk.")}
+    assert quirks == {"read.quirk.not_chunked": 1, "read.quirk.not_compressed": 1}
 
 
 @pytest.mark.parametrize("gz", [True, False])

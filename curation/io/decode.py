@@ -26,21 +26,45 @@ class PayloadError(ValueError):
     """A payload whose HTTP encoding cannot be undone."""
 
 
-def undo_http_encodings(body: bytes, transfer_encoding: str | None, content_encoding: str | None) -> bytes:
-    """Remove ``Transfer-Encoding: chunked`` and gzip/deflate/br ``Content-Encoding``."""
+HTML_SNIFF_BYTES = 1024
+
+
+def looks_like_html(body: bytes) -> bool:
+    """Whether the payload starts like an HTML document (for responses that do not say their type)."""
+    head = body[:HTML_SNIFF_BYTES].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml")) or b"<html" in head
+
+
+def undo_http_encodings(
+    body: bytes, transfer_encoding: str | None, content_encoding: str | None
+) -> tuple[bytes, list[str]]:
+    """Remove ``Transfer-Encoding: chunked`` and gzip/deflate/br ``Content-Encoding``.
+
+    Some archivers store the body already decoded but keep the original headers; a step that fails
+    on a body that already looks like HTML is skipped and named in the returned quirks, since the
+    page is intact. Any other failure is a ``PayloadError``.
+    """
+    quirks: list[str] = []
+    if transfer_encoding and "chunked" in transfer_encoding.lower():
+        body = _undo(body, lambda b: ChunkedReader(io.BytesIO(b)), "read.quirk.not_chunked", quirks)
+    coding = (content_encoding or "").strip().lower()
+    if coding in ("gzip", "x-gzip"):
+        body = _undo(body, lambda b: GzipReader(io.BytesIO(b)), "read.quirk.not_compressed", quirks)
+    elif coding == "deflate":
+        body = _undo(body, lambda b: GzipReader(io.BytesIO(b), zlib=True), "read.quirk.not_compressed", quirks)
+    elif coding == "br":
+        body = _undo(body, lambda b: BrotliReader(io.BytesIO(b)), "read.quirk.not_compressed", quirks)
+    return body, quirks
+
+
+def _undo(body: bytes, reader, quirk: str, quirks: list[str]) -> bytes:
     try:
-        if transfer_encoding and "chunked" in transfer_encoding.lower():
-            body = _read_all(ChunkedReader(io.BytesIO(body)))
-        coding = (content_encoding or "").strip().lower()
-        if coding in ("gzip", "x-gzip"):
-            body = _read_all(GzipReader(io.BytesIO(body)))
-        elif coding == "deflate":
-            body = _read_all(GzipReader(io.BytesIO(body), zlib=True))
-        elif coding == "br":
-            body = _read_all(BrotliReader(io.BytesIO(body)))
+        return _read_all(reader(body))
     except OSError as err:
+        if looks_like_html(body):
+            quirks.append(quirk)
+            return body
         raise PayloadError(str(err)) from None
-    return body
 
 
 def _read_all(reader) -> bytes:

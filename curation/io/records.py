@@ -54,13 +54,18 @@ def dump_meta(meta: dict[str, Any]) -> str:
 
 
 class RecordSink:
-    """Accumulates one task's output; ``tables()`` returns ``(raw_records, rejects, counters)``."""
+    """Accumulates one task's output; ``tables()`` returns ``(raw_records, rejects, counters)``.
+
+    Counters: ``records_read``, ``records_other``, one ``read.quirk.*`` count per quirk seen, and
+    ``skipped`` (stream damage by reason).
+    """
 
     def __init__(self, source: str):
         self.source = source
         self.raw: dict[str, list] = {name: [] for name in RAW_SCHEMA.names}
         self.rejected: dict[str, list] = {"id": [], "url": [], "date": [], "meta": [], "text": [], "reason": []}
         self.skipped: Counter[str] = Counter()
+        self.quirks: Counter[str] = Counter()
         self.records = 0
         self.other = 0
 
@@ -79,6 +84,10 @@ class RecordSink:
         """Stream damage with no record to show for it: only counted."""
         self.skipped[reason] += 1
 
+    def quirk(self, name: str) -> None:
+        """A real-world deviation that was read anyway (``read.quirk.*``), counted so it stays visible."""
+        self.quirks[name] += 1
+
     def count_other(self) -> None:
         """A record that is not a document (WARC request, metadata, warcinfo, revisit...)."""
         self.other += 1
@@ -91,6 +100,7 @@ class RecordSink:
             docs = make_documents({**columns, "source": [self.source] * len(columns["id"])})
             _, rejects = split_by_reason(docs, self.rejected["reason"])
         counters: dict[str, Any] = {"records_read": self.records, "records_other": self.other}
+        counters.update(sorted(self.quirks.items()))
         if self.skipped:
             counters["skipped"] = dict(sorted(self.skipped.items()))
         return raw, rejects, counters

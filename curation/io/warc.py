@@ -3,10 +3,17 @@
 fastwarc reads WARC/WET (fast, lenient, gzip per record or whole-file gzip). When it gives up
 on damaged bytes, reading resumes at the next verified record start, so one bad record never
 costs the rest of the file. ARC files (which fastwarc does not read) go through warcio.
+
+The HTTP head of a response block is split here rather than by fastwarc, because some archivers
+(Wayback-style exports, proxies that store what the browser saw) write response records whose
+block is the bare payload with no status line. Such a record is read with its type taken from the
+WARC headers or sniffed, and counted as ``read.quirk.no_http_headers``; readers that insist on a
+status line would drop it or cut its first lines off as "headers".
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -15,12 +22,20 @@ from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
 
 from curation.io import fs
 from curation.io.boundaries import layout_of, next_record_start
-from curation.io.decode import PayloadError, charset_from_content_type, decode_html, undo_http_encodings
+from curation.io.decode import (
+    PayloadError,
+    charset_from_content_type,
+    decode_html,
+    looks_like_html,
+    undo_http_encodings,
+)
 from curation.io.records import RecordSink, normalize_date
 from curation.io.tasks import InputTask
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-HTML_SNIFF_BYTES = 1024
+UNSAID_TYPES = ("", "application/octet-stream", "unknown/unknown", "application/unknown")
+"""Content types that say nothing about the payload: the bytes are sniffed instead."""
+HTTP_HEAD_END = re.compile(rb"\r?\n\r?\n")
 
 
 @dataclass
@@ -38,6 +53,8 @@ class Response:
     transfer_encoding: str | None = None
     content_encoding: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    has_http_head: bool = True
+    quirks: list[str] = field(default_factory=list)
 
 
 def clean_url(uri: str | None) -> str | None:
@@ -47,39 +64,67 @@ def clean_url(uri: str | None) -> str | None:
     return quote(uri.strip().strip("<>"), safe=":/?#[]@!$&'()*+,;=%~")
 
 
-def looks_like_html(body: bytes) -> bool:
-    head = body[:HTML_SNIFF_BYTES].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml")) or b"<html" in head
+def media_type(content_type: str | None) -> str:
+    """``text/html; charset=x`` -> ``text/html``."""
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def split_http(block: bytes) -> tuple[int | None, dict[str, str], bytes] | None:
+    """``(status, headers, payload)`` of an HTTP response block, or None when it has no status line.
+
+    Header names are lower-cased and the first of repeated headers wins; the status is None when the
+    status line has no numeric code.
+    """
+    if block[:5].upper() != b"HTTP/":
+        return None
+    end = HTTP_HEAD_END.search(block)
+    head, payload = (block[: end.start()], block[end.end() :]) if end else (block, b"")
+    status_line, *lines = head.decode("latin-1").splitlines()
+    parts = status_line.split(None, 2)
+    status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+    headers: dict[str, str] = {}
+    for line in lines:
+        name, colon, value = line.partition(":")
+        if colon:
+            headers.setdefault(name.strip().lower(), value.strip())
+    return status, headers, payload
 
 
 def add_response(sink: RecordSink, resp: Response, max_bytes: int) -> None:
     """Apply the response rules (status, type, size, encoding) and add a raw record or a reject."""
-    meta = {"http_status": resp.status, "content_type": resp.content_type, **resp.meta}
+    meta = {"http_status": resp.status, "content_type": resp.content_type, **resp.meta, "quirks": resp.quirks or None}
 
     def reject(reason: str, **more: Any) -> None:
         sink.reject(reason, resp.rid, resp.url, resp.date, {**meta, **more})
 
     if resp.truncated:
         return reject("read.truncated")
-    if resp.status is None:
-        return reject("read.malformed", error="no HTTP status line")
-    if not 200 <= resp.status < 300:
+    if resp.has_http_head and resp.status is None:
+        return reject("read.malformed", error="HTTP status line without a status code")
+    if resp.status is not None and not 200 <= resp.status < 300:
         return reject("read.http_status")
     try:
-        body = undo_http_encodings(resp.body, resp.transfer_encoding, resp.content_encoding)
+        body, undone = undo_http_encodings(resp.body, resp.transfer_encoding, resp.content_encoding)
     except PayloadError as err:
         return reject("read.malformed", error=str(err))
+    quirks = resp.quirks + undone
+    meta["quirks"] = quirks or None
     if len(body) > max_bytes:
         return reject("read.too_large", bytes=len(body))
     if not body.strip():
         return reject("read.empty")
-    ctype = (resp.content_type or "").lower()
-    if ctype not in HTML_TYPES and not (not ctype and looks_like_html(body)):
+    if resp.content_type or not resp.has_http_head:  # the crawler's sniffed type describes an HTTP payload
+        ctype = resp.content_type or ""
+    else:
+        ctype = media_type(meta.get("identified_type"))
+    if ctype not in HTML_TYPES and not (ctype in UNSAID_TYPES and looks_like_html(body)):
         return reject("read.non_html")
     decoded = decode_html(body, resp.charset)
     if decoded is None:
         return reject("read.bad_encoding")
     text, charset = decoded
+    for quirk in quirks:  # counted for the records they saved
+        sink.quirk(quirk)
     sink.add(resp.rid, resp.url, resp.date, {**meta, "charset": charset}, text, "html")
 
 
@@ -123,26 +168,19 @@ def handle_fastwarc_record(record: WarcRecord, task: InputTask, sink: RecordSink
         return sink.reject("read.too_large", rid, url, when, {**meta, "bytes": record.content_length})
     if rtype == WarcRecordType.conversion:
         return add_conversion(sink, record, rid, url, when, meta)
-    record.parse_http(auto_decode="none")
-    http = record.http_headers
-    remaining = record.content_length
-    body = record.reader.read()
-    status = http.status_code if http is not None else None
-    resp = Response(
-        rid,
-        url,
-        when,
-        status,
-        record.http_content_type if status is not None else None,
-        record.http_charset,
-        body,
-        truncated=len(body) < remaining,
-        transfer_encoding=http.get("Transfer-Encoding") if http is not None else None,
-        content_encoding=http.get("Content-Encoding") if http is not None else None,
-        meta=meta,
-    )
-    if resp.content_type is None:
-        resp.content_type = (meta.get("identified_type") or "").split(";")[0].strip().lower() or None
+    block = record.reader.read()
+    truncated = len(block) < record.content_length
+    http = split_http(block)
+    if http is None:  # the block is the bare payload: its type can only come from the WARC headers
+        warc_type = media_type(record.headers.get("Content-Type"))
+        ctype = None if warc_type.startswith("application/http") else record.headers.get("Content-Type")
+        resp = Response(rid, url, when, None, media_type(ctype) or None, charset_from_content_type(ctype), block,
+                        truncated, meta=meta, has_http_head=False, quirks=["read.quirk.no_http_headers"])
+    else:
+        status, headers, body = http
+        ctype = headers.get("content-type")
+        resp = Response(rid, url, when, status, media_type(ctype) or None, charset_from_content_type(ctype), body,
+                        truncated, headers.get("transfer-encoding"), headers.get("content-encoding"), meta)
     add_response(sink, resp, max_bytes)
 
 

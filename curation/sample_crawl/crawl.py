@@ -257,7 +257,7 @@ class SampleCrawl:
         elif kind == "malformed_header":  # a non-numeric header value: lenient readers keep the page
             spec.extra_headers = [("Content-Length", "unknown"), ("Age", "soon")]
         else:
-            spec.raw_block, spec.expect = b"this response was not recorded as HTTP\r\n", "read.malformed"
+            spec.raw_block, spec.expect = b"this response was not recorded as HTTP\r\n", "read.non_html"
         return spec
 
     def exact_copy(self, source: PageSpec) -> PageSpec:
