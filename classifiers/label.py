@@ -20,6 +20,7 @@ import xxhash
 from classifiers.backends import Backend
 from classifiers.cache import AnswerCache, cache_key
 from classifiers.prompts import Prompt
+from curation.common.files import part_files
 from curation.io import fs
 
 LABEL_SCHEMA = pa.schema(
@@ -51,10 +52,8 @@ def document_files(source: str | Sequence[str]) -> list[str]:
     for path in paths:
         if path.endswith(".parquet"):
             files.append(path)
-        elif fs.exists(fs.join(path, "docs")):
-            files += fs.listdir(fs.join(path, "docs"), ".parquet")
         else:
-            files += fs.listdir(path, ".parquet")
+            files += part_files(fs.join(path, "docs")) or part_files(path)
     if not files:
         raise FileNotFoundError(f"no document parquet files in {', '.join(paths)}")
     return files

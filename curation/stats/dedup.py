@@ -12,8 +12,8 @@ import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from curation.common.files import part_files
 from curation.io import fs
-from curation.stats.files import find_files
 from curation.stats.summary import describe, int_counts
 
 SIZE_COLUMNS = ("cluster_size", "size", "sizes", "n", "count")
@@ -64,7 +64,7 @@ def cluster_stats(run_dir: str, manifest: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for phase, folder in dedup_work_dirs(run_dir, manifest):
         found, errors = [], []
-        for path in find_files(folder, (".parquet", ".json")):
+        for path in part_files(folder, (".parquet", ".json"), recursive=True):
             name = path.rsplit("/", 1)[-1]
             if "cluster" not in name:
                 continue

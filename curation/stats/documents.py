@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from curation.io import fs
 from curation.common.hashing import REPEAT_SEP
-from curation.stats.files import find_files, read_columns
+from curation.common.files import part_files, read_columns
+from curation.io import fs
 from curation.stats.summary import describe, shares
 
 GROUP_COLUMNS = ("lang", "domain", "source")
@@ -35,7 +35,7 @@ def text_lengths(path: str) -> pa.Array:
 def document_table(folder: str) -> pa.Table | None:
     """id, lang, domain, source, quality_score and ``chars`` of every document (texts are never held whole)."""
     tables = []
-    for path in find_files(folder):
+    for path in part_files(folder, recursive=True):
         tables.append(read_columns(path, READ_COLUMNS).append_column("chars", text_lengths(path)))
     if not tables:
         return None

@@ -13,8 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from curation.common.files import part_files, read_columns
 from curation.io import fs
-from curation.stats.files import find_files, read_columns
 from curation.stats.summary import describe, int_counts
 
 SHARD_COLUMNS = ["cu_seqlens", "doc_ids", "seg_offsets"]
@@ -131,7 +131,7 @@ def shard_stats(folder: str) -> tuple[dict[str, Any] | None, pa.Table]:
 
     Returns ``(None, empty)`` when the folder holds no shards.
     """
-    files = find_files(folder)
+    files = part_files(folder, recursive=True)
     if not files:
         return None, ShardAccumulator().document_tokens()
     total = ShardAccumulator()
