@@ -77,7 +77,7 @@ def crawl_sources(tmp: Path, docs: int) -> list[Path]:
     shared = sorted(Path(p) for p in glob.glob(str(SHARED_DATA / "crawl" / "*.warc.gz")))
     if shared:
         return shared
-    from curation.sample_crawl import write_sample_crawl
+    from curation.testing import write_sample_crawl
 
     path = tmp / "sample-crawl.warc.gz"
     write_sample_crawl(str(path), docs=docs, seed=0)

@@ -31,7 +31,7 @@ def crawl_path(tmp: Path, docs: int) -> Path:
     bench = SHARED_DATA / "crawl" / "bench-pages.warc.gz"
     if bench.exists():
         return bench
-    from curation.sample_crawl import write_sample_crawl
+    from curation.testing import write_sample_crawl
 
     path = tmp / "crawl.warc.gz"
     write_sample_crawl(str(path), docs=docs, seed=0)

@@ -75,7 +75,7 @@ def sample_crawl(
     seed: Annotated[int, typer.Option(help="random seed (same seed, same bytes)")] = 0,
 ) -> None:
     """Write a synthetic, realistic crawl with known duplicates, spam, languages and broken records."""
-    from curation.sample_crawl import write_sample_crawl
+    from curation.testing import write_sample_crawl
 
     try:
         summary = write_sample_crawl(str(out), docs=docs, seed=seed)

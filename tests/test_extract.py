@@ -107,7 +107,7 @@ def assert_fast_lookup_extracts_the_same(pages: list[tuple[str, str]]) -> None:
 
 
 def test_fast_element_lookup_extracts_the_same_text_on_generated_pages(tmp_path):
-    from curation.sample_crawl import write_sample_crawl
+    from curation.testing import write_sample_crawl
 
     path = tmp_path / "crawl.warc.gz"
     write_sample_crawl(str(path), docs=200, seed=3)

@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from curation.io import fs
-from curation.sample_crawl import write_sample_crawl
+from curation.testing import write_sample_crawl
 from helpers import BIN, folder_digest, ray_head_cluster
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]

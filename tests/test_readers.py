@@ -14,7 +14,7 @@ import zstandard
 
 from curation.config import InputConfig
 from curation.io.readers import RAW_SCHEMA, InputError, plan_input_tasks, read_task
-from curation.sample_crawl.warc_writer import gzip_member, http_response, record_id, sha1_digest, warc_record
+from curation.testing.warc_writer import gzip_member, http_response, record_id, sha1_digest, warc_record
 from curation.schema import DOCUMENT_COLUMNS, reject_counts
 
 HTML = "<html><head><title>t</title></head><body><p>{}</p></body></html>"

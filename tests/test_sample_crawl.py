@@ -17,8 +17,8 @@ from curation.filters.phases import run as run_filters
 from curation.io import fs
 from curation.io.readers import plan_input_tasks, read_task
 from curation.runtime.context import RunContext
-from curation.sample_crawl import truth_path, write_sample_crawl
-from curation.sample_crawl.crawl import KIND_SHARES, MALFORMED
+from curation.testing import truth_path, write_sample_crawl
+from curation.testing.crawl import KIND_SHARES, MALFORMED
 
 DOCS = 300
 KINDS = {*KIND_SHARES, *MALFORMED, "article", "recrawl_old", "recrawl_new", "truncated_last"} - {"recrawl"}

@@ -1,5 +1,9 @@
-"""A seeded synthetic Common-Crawl-like crawl with ground truth (``curate sample-crawl``)."""
+"""Dev tooling, not a stage: a seeded synthetic Common-Crawl-like crawl with ground truth.
 
-from curation.sample_crawl.crawl import truth_path, write_sample_crawl
+Used by ``curate sample-crawl`` (``make demo``), the tests and the benchmarks; no stage imports it
+(``tests/test_layering.py``). Claims about quality are measured on real text in ``../shared/data``.
+"""
+
+from curation.testing.crawl import truth_path, write_sample_crawl
 
 __all__ = ["truth_path", "write_sample_crawl"]

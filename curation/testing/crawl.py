@@ -22,12 +22,12 @@ from importlib import resources
 from urllib.parse import quote
 
 from curation.io import fs
-from curation.sample_crawl import english as en
-from curation.sample_crawl import lexicon as lx
-from curation.sample_crawl import text as tx
-from curation.sample_crawl.html import LAYOUTS, Site, render_page
-from curation.sample_crawl.languages import COUNTRY_TLDS, LANGUAGES
-from curation.sample_crawl.warc_writer import gzip_member, http_response, record_id, sha1_digest, warc_record
+from curation.testing import english as en
+from curation.testing import lexicon as lx
+from curation.testing import text as tx
+from curation.testing.html import LAYOUTS, Site, render_page
+from curation.testing.languages import COUNTRY_TLDS, LANGUAGES
+from curation.testing.warc_writer import gzip_member, http_response, record_id, sha1_digest, warc_record
 
 CRAWLS = [  # (crawl name, first fetch day); fetches spread over the following two weeks
     ("CC-MAIN-2024-10", datetime(2024, 2, 20, tzinfo=timezone.utc)),

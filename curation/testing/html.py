@@ -11,9 +11,9 @@ import zlib
 from dataclasses import dataclass
 from html import escape
 
-from curation.sample_crawl import lexicon as lx
-from curation.sample_crawl.languages import LANGUAGES
-from curation.sample_crawl.text import Block
+from curation.testing import lexicon as lx
+from curation.testing.languages import LANGUAGES
+from curation.testing.text import Block
 
 LAYOUTS = [
     {"wrap": "main", "nav": "nav", "side": "aside", "cookie": "cookie-banner"},

@@ -7,7 +7,7 @@ pages read as prose rather than as a template echoing itself.
 
 from __future__ import annotations
 
-from curation.sample_crawl.english import lines
+from curation.testing.english import lines
 
 LANGUAGES: dict[str, dict[str, list[str]]] = {
     "de": {

@@ -8,7 +8,7 @@ import random
 import re
 from collections.abc import Callable, Sequence
 
-from curation.sample_crawl import english as en
+from curation.testing import english as en
 
 IRREGULAR = {  # base -> (past, past participle)
     "build": ("built", "built"),

@@ -6,7 +6,7 @@ uses each snippet, formula and sentence at most once.
 
 from __future__ import annotations
 
-from curation.sample_crawl.english import lines, words
+from curation.testing.english import lines, words
 
 # Slots: {f} function name, {F} class name, {a} {b} collection names, {n} a record name, {k} a number.
 CODE_SNIPPETS: list[str] = [

@@ -10,11 +10,11 @@ import math
 import random
 import re
 
-from curation.sample_crawl import english as en
-from curation.sample_crawl import lexicon as lx
-from curation.sample_crawl import technical as tech
-from curation.sample_crawl.languages import LANGUAGES
-from curation.sample_crawl.sentences import Deck, Writer
+from curation.testing import english as en
+from curation.testing import lexicon as lx
+from curation.testing import technical as tech
+from curation.testing.languages import LANGUAGES
+from curation.testing.sentences import Deck, Writer
 
 Block = tuple[str, object]
 Page = tuple[str, list[Block]]
