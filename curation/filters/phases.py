@@ -2,7 +2,10 @@
 
     filters.signals    (per part) line transforms, PII, language ID and every signal; drops nothing
     filters.reference  (per part, then merged) the corpus token histogram for the KL signal
-    filters.kl         (per part) each document's KL divergence from that reference
+    filters.kl         (per part) each document's KL divergence from that reference, and a mergeable
+                       histogram of it (``common.order_stats``)
+    filters.kl_percentile  (per part, only for ``kl.max_percentile``) the exact percentile by radix
+                       select: usually one pass that returns the few values of one histogram bucket
     filters.decide     (per part) thresholds -> kept / rejected with reason "<filter>.<rule>"
 
 Only ``filters.decide``'s fingerprint holds thresholds, so ``--set filters.gopher_quality.min_words=100``
@@ -20,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from curation.common import order_stats
 from curation.filters.config import FiltersConfig, settings_by_language
 from curation.filters.kl import divergences, log_reference
 from curation.filters.rules import decide_by_language, thresholds_by_language
@@ -27,9 +31,10 @@ from curation.filters.signals import SignalExtractor
 from curation.io import fs
 from curation.runtime.context import RunContext, part_id
 from curation.runtime.executor import Counters, Task
-from curation.schema import get_signal, split_by_reason, with_signals
+from curation.schema import split_by_reason, with_signals
 
 SIGNALS, REFERENCE, KL, DECIDE = "filters.signals", "filters.reference", "filters.kl", "filters.decide"
+PERCENTILE = "filters.kl_percentile"
 THRESHOLDS_FILE = "thresholds.json"
 """Written in the decide phase's work dir: the thresholds in force, default and per language (with a
 resolved KL percentile)."""
@@ -79,7 +84,8 @@ def kl_task(src: str, hist: str, reference: str, smoothing: float, out_dir: str)
     kl = divergences(offsets - offsets[0], values, weights, log_q)
     docs = with_signals(docs, {"kl_divergence": pa.array(kl, type=pa.float64())})
     fs.write_parquet(docs, fs.join(out_dir, f"part-{part_id(src)}.parquet"))
-    return {"in": docs.num_rows, "out": docs.num_rows}
+    return {"in": docs.num_rows, "out": docs.num_rows, "kl_digits": order_stats.digit_counts(
+        order_stats.sortable(kl), (0, 0))}
 
 
 class Decider:
@@ -125,7 +131,11 @@ def run_reference(ctx: RunContext, cfg: FiltersConfig, parts: list[str], hists: 
     return reference
 
 
-def run_kl(ctx: RunContext, cfg: FiltersConfig, parts: list[str], hists: list[str], reference: str) -> list[str]:
+def run_kl(
+    ctx: RunContext, cfg: FiltersConfig, parts: list[str], hists: list[str], reference: str
+) -> tuple[list[str], dict[int, int] | None]:
+    """The parts with ``kl_divergence``, and the merged first-digit histogram of it (None for runs
+    whose finished tasks predate it)."""
     fp = ctx.fingerprint(KL, cfg.kl.smoothing, reference, list(parts))
     out_dir = ctx.work_dir(KL, fp)
     tasks = [
@@ -133,15 +143,22 @@ def run_kl(ctx: RunContext, cfg: FiltersConfig, parts: list[str], hists: list[st
                                    "out_dir": out_dir})
         for p, h in zip(parts, hists)
     ]
-    ctx.run_phase(KL, fp, tasks)
-    return [fs.join(out_dir, f"part-{part_id(p)}.parquet") for p in parts]
+    results = ctx.run_phase(KL, fp, tasks)
+    first = None
+    if all("kl_digits" in r for r in results):
+        first = order_stats.merge_counts([r["kl_digits"] for r in results])
+    return [fs.join(out_dir, f"part-{part_id(p)}.parquet") for p in parts], first
 
 
-def kl_percentile(parts: list[str], q: float) -> float | None:
-    """The q-th percentile of the stored KL signal over the whole corpus (read on the driver)."""
-    values = [get_signal(fs.read_parquet(p, columns=["signals"]), "kl_divergence").to_numpy() for p in parts]
-    flat = np.concatenate(values) if values else np.zeros(0)
-    return float(np.percentile(flat, q)) if len(flat) else None
+def kl_values(part: str) -> np.ndarray:
+    """The ``kl_divergence`` signal of one part (only that leaf of the signals struct is read)."""
+    return fs.read_parquet(part, columns=["signals.kl_divergence"]).column(0).to_numpy()
+
+
+def kl_percentile(ctx: RunContext, parts: list[str], q: float, first: dict[int, int] | None) -> float | None:
+    """The q-th percentile of the stored KL signal over the whole corpus, exactly ``np.percentile``
+    of all values, from per-task histograms (no per-document value reaches the driver)."""
+    return order_stats.percentile(ctx, PERCENTILE, parts, kl_values, q, first)
 
 
 def run(ctx: RunContext, parts: list[str]) -> list[str]:
@@ -153,9 +170,9 @@ def run(ctx: RunContext, parts: list[str]) -> list[str]:
     kl_threshold = None
     if cfg.kl.enabled:
         reference = run_reference(ctx, cfg, parts, hists)
-        parts = run_kl(ctx, cfg, parts, hists, reference)
+        parts, first = run_kl(ctx, cfg, parts, hists, reference)
         if cfg.kl.max_percentile is not None:
-            kl_threshold = kl_percentile(parts, cfg.kl.max_percentile)
+            kl_threshold = kl_percentile(ctx, parts, cfg.kl.max_percentile, first)
     active = thresholds_by_language(cfg, kl_threshold)
     fs.write_json(fs.join(ctx.work_dir(DECIDE, ctx.fingerprint(DECIDE, active, list(parts))), THRESHOLDS_FILE), active)
     return ctx.map_documents(DECIDE, parts, Decider(active), active)
