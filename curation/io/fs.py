@@ -10,13 +10,33 @@ import io
 import json
 import os
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import fsspec
+import fsspec.config
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "row_group_size": 8192, "write_statistics": True}
+
+
+_FSSPEC_DEFAULTS = {p: dict(kw) for p, kw in fsspec.config.conf.items()}  # what fsspec read from its own env/files at import
+
+
+def configure_storage(options: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Make ``options`` (per protocol, e.g. ``{"s3": {"endpoint_url": ...}}``) the fsspec defaults here.
+
+    fsspec applies ``fsspec.config.conf[protocol]`` to every file system it creates, so every
+    reader and writer (ours, pyarrow's, datasets') gets them. Returns the ``FSSPEC_<PROTOCOL>``
+    variables that give another process the same defaults: fsspec reads them when it is
+    imported, which is how the settings reach Ray workers (``runtime_env`` env_vars).
+    """
+    fsspec.config.conf.clear()
+    fsspec.config.conf.update({p: dict(kw) for p, kw in _FSSPEC_DEFAULTS.items()})
+    for protocol, kwargs in options.items():
+        fsspec.config.conf.setdefault(protocol, {}).update(kwargs)
+    return {f"FSSPEC_{p.upper()}": json.dumps(dict(kw), sort_keys=True) for p, kw in options.items() if kw}
 
 
 def filesystem(path: str) -> tuple[fsspec.AbstractFileSystem, str]:

@@ -1,39 +1,54 @@
 """Start (or join) Ray for a run and point the executor at it.
 
 Embedded local Ray by default; ``--address``/``RAY_ADDRESS`` joins a cluster, and inside a
-``ray job submit`` job Ray finds its cluster by itself.
+``ray job submit`` job Ray finds its cluster by itself. Workers are processes started by each
+node's raylet, so they see the node's environment, not the driver's shell: what they need from
+the driver (non-secret storage settings) travels in the job's ``runtime_env``.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from curation.config_base import ConfigError
+from curation.io import fs
 from curation.runtime import executor
 
 
 @contextmanager
-def ray_session(runtime: Any) -> Iterator[None]:
-    """Run the body with the executor on Ray; shut Ray down afterwards only if we started it."""
+def ray_session(
+    runtime: Any, *, env: Mapping[str, str] | None = None, shared_paths: Sequence[tuple[str, str]] = ()
+) -> Iterator[None]:
+    """Run the body with the executor on Ray; shut Ray down afterwards only if we started it.
+
+    ``env``: environment variables for every worker of the run. ``shared_paths``: ``(what, path)``
+    pairs every node must see the same, e.g. the run folder; a local one on a cluster of several
+    nodes is refused unless ``runtime.shared_filesystem`` says it is mounted everywhere.
+    """
     import ray
 
     started = False
     if not ray.is_initialized():
         address = runtime.address or os.environ.get("RAY_ADDRESS")
         kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING}
+        if env:  # merged with a submitted job's own runtime_env by Ray
+            kwargs["runtime_env"] = {"env_vars": dict(env)}
         if address:
             kwargs["address"] = address
         else:
             kwargs["num_cpus"] = runtime.workers or os.cpu_count() or 1
         ray.init(**kwargs)
         started = True
-    workers = runtime.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
     previous = (executor.SETTINGS.use_ray, executor.SETTINGS.max_in_flight)
-    executor.configure(use_ray=True, max_in_flight=workers, max_retries=runtime.max_retries, progress=runtime.progress)
     try:
+        if not runtime.shared_filesystem:
+            refuse_local_paths(shared_paths)
+        workers = runtime.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        executor.configure(use_ray=True, max_in_flight=workers, max_retries=runtime.max_retries, progress=runtime.progress)
         yield
     finally:
         executor.configure(
@@ -41,3 +56,20 @@ def ray_session(runtime: Any) -> Iterator[None]:
         )
         if started:
             ray.shutdown()
+
+
+def refuse_local_paths(paths: Sequence[tuple[str, str]]) -> None:
+    """One error line when a local path would be a different folder on each node of the cluster."""
+    import ray
+
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    # A lone node without CPUs (a cluster launcher's head) sends every task to nodes still to come.
+    if len(nodes) == 1 and nodes[0].get("Resources", {}).get("CPU", 0) > 0:
+        return
+    for what, path in paths:
+        if fs.is_local(path):
+            raise ConfigError(
+                f"{what} {path} is a local path but tasks run on other Ray nodes ({len(nodes)} now), each with "
+                "its own disk: use object storage (s3://, gs://) or set runtime.shared_filesystem: true if it is mounted "
+                "on every node"
+            )

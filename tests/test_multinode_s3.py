@@ -1,0 +1,291 @@
+"""Several Ray nodes that share nothing but object storage: the whole run on s3://, as on a real cluster.
+
+A real S3 API server (moto, on 127.0.0.1) and a real Ray cluster of three nodes (`ray start --head`
+with no CPUs, as a cluster launcher's head, plus two `ray start --address` workers, each with its own
+temp dir), so every task runs on a node other than the driver's. The nodes get credentials from
+their own environment; the endpoint reaches them only through the config (`storage.options`).
+Each run must give the same bytes as a single-node run on a local disk: clean, with a worker node
+killed while it runs a task, and with the driver killed and the same command run again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import psutil
+import pytest
+
+from curation.testing import write_sample_crawl
+from helpers import BIN, folder_digest, free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.ray]
+CONFIG = Path(__file__).parents[1] / "configs" / "quickstart.yaml"
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+OUTPUTS = ("docs", "rejects", "shards")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without storage or Ray settings that could leak into the nodes."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "FSSPEC_", "RAY_ADDRESS"))}
+    return {**env, **extra}
+
+
+def wait_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{what} did not start")
+
+
+def kill_tree(proc: subprocess.Popen) -> None:
+    """SIGKILL a process started here and every process under it (nothing else on this machine)."""
+    try:
+        family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        family = []
+    for p in family:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+@pytest.fixture(scope="module")
+def s3():
+    """A moto S3 server with one bucket; yields an s3fs client and the endpoint."""
+    import s3fs
+
+    port = free_port()
+    proc = subprocess.Popen([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=clean_env())
+    try:
+        wait_port(port, proc, "moto_server")
+        endpoint = f"http://127.0.0.1:{port}"
+        client = s3fs.S3FileSystem(key="testing", secret="testing", endpoint_url=endpoint, use_listings_cache=False)
+        client.mkdir("bucket")
+        yield {"fs": client, "endpoint": endpoint}
+    finally:
+        kill_tree(proc)
+
+
+class Cluster:
+    """A head without CPUs and two one-CPU worker nodes on 127.0.0.1, each node its own process tree."""
+
+    def __init__(self, stack: ExitStack):
+        self.token = secrets.token_hex(32)
+        # The nodes' environment carries the credentials (as a node's instance role would); no endpoint.
+        self.env = clean_env(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=self.token, **CREDENTIALS)
+        self.port, dash = free_port(), free_port()
+        self.address, self.dashboard = f"127.0.0.1:{self.port}", f"http://127.0.0.1:{dash}"
+        self.stack = stack
+        self.head = self.start("--head", f"--port={self.port}", "--num-cpus=0", "--include-dashboard=true",
+                               "--dashboard-host=127.0.0.1", f"--dashboard-port={dash}")
+        wait_port(dash, self.head, "ray head")
+        self.workers = [self.start(f"--address={self.address}", "--num-cpus=1") for _ in range(2)]
+        self.wait_nodes(3)
+
+    def start(self, *args: str) -> subprocess.Popen:
+        temp_dir = tempfile.mkdtemp(prefix="ray", dir="/tmp")
+        ports = [f"--{name}={free_port()}" for name in (
+            "node-manager-port", "object-manager-port", "metrics-export-port", "dashboard-agent-listen-port",
+            "dashboard-agent-grpc-port", "runtime-env-agent-port")]
+        proc = subprocess.Popen(
+            [str(BIN / "ray"), "start", "--block", "--node-ip-address=127.0.0.1", f"--temp-dir={temp_dir}",
+             "--object-store-memory=100000000", "--disable-usage-stats", *ports, *args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=self.env,
+        )
+        self.stack.callback(kill_tree, proc)
+        return proc
+
+    def state(self, resource: str, **query: str) -> list[dict]:
+        """Ray's state API (the dashboard's REST endpoint) without making this process a Ray driver."""
+        url = f"{self.dashboard}/api/v0/{resource}?" + "&".join(f"{k}={v}" for k, v in {"limit": "10000", **query}.items())
+        request = urllib.request.Request(url, headers={"authorization": f"Bearer {self.token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)["data"]["result"]["result"]
+
+    def wait_nodes(self, count: int, timeout: float = 120) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if sum(n["state"] == "ALIVE" for n in self.state("nodes")) == count:
+                    return
+            except OSError:
+                pass
+            time.sleep(1)
+        raise RuntimeError(f"the cluster did not reach {count} live nodes")
+
+
+@pytest.fixture(scope="module")
+def cluster(s3):
+    with ExitStack() as stack:
+        yield Cluster(stack)
+
+
+@pytest.fixture(scope="module")
+def crawl(tmp_path_factory, s3) -> dict[str, str]:
+    path = tmp_path_factory.mktemp("crawl") / "crawl.warc.gz"
+    write_sample_crawl(str(path), docs=160, seed=7)
+    s3["fs"].put(str(path), "bucket/crawl/crawl.warc.gz")
+    return {"local": str(path), "s3": "s3://bucket/crawl/crawl.warc.gz"}
+
+
+def run_args(inputs: str, out: str, *extra: str) -> list[str]:
+    # Small byte ranges, so each phase has several tasks spread over both worker nodes.
+    return [str(BIN / "curate"), "run", str(CONFIG), "--input", inputs, "--output", out,
+            "--set", "input.split_bytes=50000", "--set", "runtime.progress=false", *extra]
+
+
+def s3_args(cluster: Cluster, s3: dict, crawl: dict, out: str) -> list[str]:
+    return run_args(crawl["s3"], out, "--address", cluster.address,
+                    "--set", f"storage.options.s3.endpoint_url={s3['endpoint']}")
+
+
+def curate(args: list[str], env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def driver_env(cluster: Cluster) -> dict[str, str]:
+    return dict(cluster.env)
+
+
+def s3_digest(s3: dict, run: str) -> dict[str, str]:
+    """sha256 of every file under the run's output folders, keyed like ``folder_digest``."""
+    out = {}
+    for folder in OUTPUTS:
+        for path in sorted(s3["fs"].find(f"{run}/{folder}")):
+            out[path[len(run) + 1:]] = hashlib.sha256(s3["fs"].cat_file(path)).hexdigest()
+    return out
+
+
+def markers(s3: dict, run: str) -> dict[str, str]:
+    """Completion markers on S3 and their (ETag, LastModified): a rewritten marker changes both."""
+    found = s3["fs"].find(f"{run}/work", detail=True) if s3["fs"].exists(f"{run}/work") else {}
+    return {p: f"{i.get('ETag')} {i.get('LastModified')}" for p, i in found.items() if p.endswith(".done.json")}
+
+
+@pytest.fixture(scope="module")
+def local_run(crawl, tmp_path_factory) -> dict[str, str]:
+    """The reference: one node (embedded Ray), inputs and run folder on the local disk."""
+    out = tmp_path_factory.mktemp("local") / "run"
+    result = curate(run_args(crawl["local"], str(out), "--workers", "2"), clean_env())
+    assert result.returncode == 0, result.stderr[-3000:]
+    digest = folder_digest(out, OUTPUTS)
+    assert any(k.startswith("shards/") for k in digest) and any(k.startswith("docs/") for k in digest)
+    return digest
+
+
+def test_local_run_folder_refused_on_several_nodes_unless_shared(cluster, crawl, tmp_path):
+    out = tmp_path / "run"
+    refused = curate(run_args(crawl["local"], str(out), "--address", cluster.address), driver_env(cluster))
+    assert refused.returncode == 2, refused.stderr[-3000:]
+    errors = [line for line in refused.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith("error: run folder"), refused.stderr[-3000:]
+    assert "runtime.shared_filesystem" in errors[0] and "3 now" in errors[0]
+    assert not out.exists(), "nothing is written before the refusal"
+
+    # The nodes of this cluster do share one disk, so saying so makes the same run valid.
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text("".join(json.dumps({"id": f"d{i}", "text": f"document {i} " * 30}) + "\n" for i in range(12)))
+    accepted = curate(
+        run_args(str(docs), str(out), "--address", cluster.address, "--set", "runtime.shared_filesystem=true",
+                 "--set", "filters.enabled=false", "--set", "dedup.enabled=false", "--set", "mix.enabled=false",
+                 "--set", "pack.seq_len=256"),
+        driver_env(cluster),
+    )
+    assert accepted.returncode == 0, accepted.stderr[-3000:]
+    assert json.loads((out / "manifest.json").read_text())["phases"][0]["out"] == 12
+
+
+def test_whole_run_on_s3_over_three_nodes_equals_a_local_run(cluster, s3, crawl, local_run):
+    run = "bucket/runs/clean"
+    result = curate(s3_args(cluster, s3, crawl, f"s3://{run}"), driver_env(cluster))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert s3_digest(s3, run) == local_run
+    manifest = json.loads(s3["fs"].cat_file(f"{run}/manifest.json"))
+    assert manifest["phases"][0]["tasks"] > 2
+    assert s3["fs"].find(f"{run}/stats")
+    # Both worker nodes ran tasks (the head has no CPUs): the run really was spread over nodes.
+    busy_nodes = {t["node_id"] for t in cluster.state("tasks", detail="1") if t.get("node_id")}
+    assert len(busy_nodes) >= 2
+
+
+def test_driver_killed_then_rerun_resumes_from_the_markers_on_s3(cluster, s3, crawl, local_run):
+    run = "bucket/runs/resumed"
+    proc = subprocess.Popen(s3_args(cluster, s3, crawl, f"s3://{run}"), start_new_session=True, env=driver_env(cluster),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None and len(markers(s3, run)) < 4:
+        time.sleep(0.2)
+    assert proc.poll() is None, "the run ended before it could be killed: " + proc.stderr.read()[-3000:]
+    kill_tree(proc)
+    time.sleep(3)  # the cluster stops the dead driver's tasks; one may finish its marker meanwhile
+    finished = markers(s3, run)
+    assert len(finished) >= 4 and not s3["fs"].exists(f"{run}/manifest.json")
+
+    result = curate(s3_args(cluster, s3, crawl, f"s3://{run}"), driver_env(cluster))
+    assert result.returncode == 0, result.stderr[-3000:]
+    manifest = json.loads(s3["fs"].cat_file(f"{run}/manifest.json"))
+    assert sum(p["resumed_tasks"] for p in manifest["phases"]) >= len(finished)
+    after = markers(s3, run)
+    assert {p: after.get(p) for p in finished} == finished, "a finished task was run again"
+    assert s3_digest(s3, run) == local_run
+
+
+def busy_worker(node: subprocess.Popen) -> psutil.Process | None:
+    """A Ray worker of this node running a task (Ray titles idle workers ``ray::IDLE``)."""
+    try:
+        procs = psutil.Process(node.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return None
+    for p in procs:
+        try:
+            title = (p.cmdline() or [""])[0]
+        except psutil.Error:
+            continue
+        if title.startswith("ray::") and not title.startswith("ray::IDLE"):
+            return p
+    return None
+
+
+def test_worker_node_killed_mid_phase_ends_with_the_same_bytes(cluster, s3, crawl, local_run):
+    run = "bucket/runs/node-killed"
+    proc = subprocess.Popen(s3_args(cluster, s3, crawl, f"s3://{run}"), start_new_session=True, env=driver_env(cluster),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    victim = cluster.workers[0]
+    deadline = time.time() + 300
+    busy = None
+    # Wait for a later phase than the first, then kill the node while one of its workers runs a task.
+    while time.time() < deadline and proc.poll() is None and (busy is None or len(markers(s3, run)) < 3):
+        busy = busy_worker(victim)
+        if busy is None:
+            time.sleep(0.05)
+    assert busy is not None and proc.poll() is None, "the node was never seen running a task"
+    title = busy.cmdline()[0]
+    kill_tree(victim)
+    _, stderr = proc.communicate(timeout=600)
+    assert proc.returncode == 0, stderr[-3000:]
+    assert s3_digest(s3, run) == local_run
+    # The task the node was running ran again elsewhere: Ray records a second attempt.
+    retried = [t for t in cluster.state("tasks", detail="1") if int(t.get("attempt_number", 0)) > 0]
+    assert retried, f"no task was retried after killing a node busy with {title}"
