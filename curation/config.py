@@ -14,6 +14,7 @@ import yaml
 from pydantic import Field, ValidationError, create_model, field_validator
 
 from curation.config_base import ConfigError, Section, apply_override, format_error, read_config_file
+from curation.extract.gates import GatesConfig
 from curation.stages import STAGES
 
 __all__ = ["ConfigError", "PipelineConfig", "apply_override", "dump_config", "load_config", "parse_config"]
@@ -45,6 +46,8 @@ class ExtractConfig(Section):
     strip_markdown: bool = True  # Llama 3: markdown markers hurt models trained on web text
     timeout_s: float = Field(10.0, gt=0, description="per-document time limit")
     min_chars: int = Field(1, ge=0, description="shorter extractions are rejected as extract.empty")
+    isolate: bool = Field(True, description="extract in a forked child: a crashing page is rejected as extract.crash")
+    gates: GatesConfig = Field(default_factory=GatesConfig)
 
 
 class RuntimeConfig(Section):

@@ -70,7 +70,8 @@ def test_stats_and_explain(demo):
     assert stats["shards"]["total"]["rows"] > 0 and stats["funnel"]
     adult = next(p["id"] for p in demo["truth"] if p["kind"] == "adult")
     report = json.loads(curate("explain", str(demo["run"]), adult).stdout)
-    assert report["kept"] is False and report["reason"].startswith("url.")
+    assert report["kept"] is False and report["reason"].startswith("gate.url.")  # dropped before extraction
+    assert report["gate"]["name"] == "url" and report["gate"]["when"] == "before extraction"
     missing = subprocess.run([str(BIN / "curate"), "explain", str(demo["run"]), "no-such-id"], capture_output=True,
                              text=True)
     assert missing.returncode == 2 and "no-such-id" in missing.stderr

@@ -6,14 +6,19 @@ image alt text kept, markdown markers stripped, code blocks left readable.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pyarrow as pa
 
+from curation.extract.gates import Gates
+from curation.extract.isolate import map_isolated
 from curation.extract.markdown import drop_images, images_to_alt_text, strip_markdown
 from curation.extract.timeout import ExtractionTimeout, call_with_timeout
 from curation.runtime.worker_cache import cached
 from curation.schema import make_documents, split_by_reason
+
+Page = tuple[str, str | None, str | None, float | None]
 
 
 def fast_element_lookup() -> Any:
@@ -60,11 +65,14 @@ class Extractor:
     """Callable stage: raw records table -> (documents, rejects, counters).
 
     Raw records carry ``content`` (HTML or text) and ``content_kind`` ("html" | "text"); text
-    records pass through unchanged.
+    records pass through unchanged. HTML pages go through the gates (``filters`` gives them the
+    filters' settings; None = no gates), then extraction, in a forked child when
+    ``isolate`` is on (``curation/extract/isolate.py``).
     """
 
-    def __init__(self, config: Any):
+    def __init__(self, config: Any, filters: Any | None = None):
         self.config = config
+        self.filters = filters
 
     def extract_html(self, html: str, url: str | None) -> str | None:
         cfg = self.config
@@ -78,26 +86,58 @@ class Extractor:
         text = images_to_alt_text(text) if cfg.keep_alt_text else drop_images(text)
         return strip_markdown(text) if cfg.strip_markdown else text
 
+    def gates(self) -> Gates | None:
+        """The worker's gates for these settings (lists and model loaded once per process)."""
+        if self.filters is None:
+            return None
+        key = json.dumps([self.config.gates.model_dump(), self.filters.model_dump()], sort_keys=True, default=str)
+        gates = cached(("extract.gates", key), lambda: Gates(self.config.gates, self.filters))
+        return gates if gates.active else None
+
+    def page(self, html: str, url: str | None, gates: Gates | None) -> Page:
+        """One HTML page: (text, reason, pre-check language, its score); never raises."""
+        lang = score = None
+        try:
+            if gates is not None:
+                reason = gates.check_url(url)
+                if reason is None:
+                    reason, lang, score = gates.check_language(html)
+                if reason is not None:
+                    return "", reason, lang, score
+            text = call_with_timeout(lambda: self.extract_html(html, url), self.config.timeout_s)
+            return (text or "").strip(), None, None, None
+        except ExtractionTimeout:
+            return "", "extract.timeout", None, None
+        except Exception:  # a parser bug on one page must not fail the task
+            return "", "extract.error", None, None
+
+    def pages(self, htmls: list[str], urls: list[str | None]) -> list[Page]:
+        """``page`` for each page, isolated from crashes when ``isolate`` is on."""
+        gates = self.gates()
+        if self.config.backend == "trafilatura":
+            trafilatura_module()  # loaded before the fork: every child inherits it
+        if not self.config.isolate:
+            return [self.page(h, u, gates) for h, u in zip(htmls, urls, strict=True)]
+        stall_s = 2 * self.config.timeout_s + 1  # the child's own alarm fires first; this catches hangs in C
+        results = map_isolated(lambda i: self.page(htmls[i], urls[i], gates), len(htmls), stall_s)
+        return [("", f"extract.{r}", None, None) if isinstance(r, str) else r for r in results]
+
     def __call__(self, raw: pa.Table) -> tuple[pa.Table, pa.Table, dict[str, Any]]:
-        texts: list[str | None] = []
-        reasons: list[str | None] = []
         contents = raw.column("content").to_pylist()
         kinds = raw.column("content_kind").to_pylist()
         urls = raw.column("url").to_pylist()
-        for content, kind, url in zip(contents, kinds, urls, strict=True):
-            text, reason = content, None
-            if kind == "html" and self.config.enabled:
-                try:
-                    text = call_with_timeout(lambda: self.extract_html(content, url), self.config.timeout_s)
-                except ExtractionTimeout:
-                    text, reason = None, "extract.timeout"
-                except Exception:  # a parser bug on one page must not fail the task
-                    text, reason = None, "extract.error"
-            text = text.strip() if text else ""
-            if reason is None and len(text) < max(self.config.min_chars, 1):
-                reason = "extract.empty"
-            texts.append(text)
-            reasons.append(reason)
+        n = len(contents)
+        texts: list[str] = [(c or "").strip() for c in contents]
+        reasons: list[str | None] = [None] * n
+        langs: list[str | None] = [None] * n
+        scores: list[float | None] = [None] * n
+        html = [i for i in range(n) if kinds[i] == "html"] if self.config.enabled else []
+        results = self.pages([contents[i] for i in html], [urls[i] for i in html])
+        for i, (text, reason, lang, score) in zip(html, results, strict=True):
+            texts[i], reasons[i], langs[i], scores[i] = text, reason, lang, score
+        for i in range(n):
+            if reasons[i] is None and len(texts[i]) < max(self.config.min_chars, 1):
+                reasons[i] = "extract.empty"
         docs = make_documents(
             {
                 "id": raw.column("id"),
@@ -105,6 +145,8 @@ class Extractor:
                 "text": pa.array(texts, type=pa.string()),
                 "source": raw.column("source"),
                 "date": raw.column("date"),
+                "lang": pa.array(langs, type=pa.string()),
+                "lang_score": pa.array(scores, type=pa.float32()),
                 "meta": raw.column("meta"),
             }
         )

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from curation.config_base import load_section
+from curation.extract.gates import GATE_PREFIX
 from curation.filters.config import FiltersConfig
 from curation.filters.phases import DECIDE, THRESHOLDS_FILE
 from curation.filters.rules import BY_REASON, active_for, fails, thresholds_by_language
@@ -59,6 +60,10 @@ def explain(run_dir: str, doc_id: str) -> dict[str, Any]:
         rules.append({"rule": reason, "signal": rule.signal, "value": value, "fails_if": rule.op,
                       "threshold": threshold, "passed": not bool(fails(rule.op, array, threshold)[0])})
     reason = row.get("reason")
+    gate = None
+    if reason and reason.startswith(GATE_PREFIX):  # dropped before extraction: no signals; the gate says why
+        gate = {"name": reason.split(".")[1], "rule": reason.removeprefix(GATE_PREFIX), "when": "before extraction",
+                "pre_check_lang": row.get("lang"), "pre_check_score": row.get("lang_score")}
     return {
         "id": doc_id,
         "kept": reason is None,
@@ -69,4 +74,5 @@ def explain(run_dir: str, doc_id: str) -> dict[str, Any]:
         "lang_score": row.get("lang_score"),
         "signals": signals,
         "rules": rules,
+        "gate": gate,
     }

@@ -1,0 +1,98 @@
+"""Crash-isolated extraction: a page that kills the parser for real costs that page only.
+
+The crash is real (the forked child aborts, segfaults or hangs with SIGALRM blocked); the parser is
+made to crash through a patched ``Extractor.extract_html``, which the forked children inherit.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import faulthandler
+import os
+import signal
+import time
+
+import pyarrow as pa
+import pytest
+
+from curation.config import ExtractConfig
+from curation.extract import Extractor
+from curation.extract.isolate import map_isolated
+
+PAGE = """<html><body><article><h1>Page {i}</h1>
+<p>Hydrologists measure the discharge of river number {i} by combining the cross-section area with the
+mean velocity of the water, and they repeat the measurement at several depths.</p></article></body></html>"""
+
+
+def raw_table(contents: list[str]) -> pa.Table:
+    n = len(contents)
+    return pa.table({
+        "id": [f"r{i}" for i in range(n)], "url": [f"https://example.org/{i}" for i in range(n)],
+        "date": [None] * n, "source": ["test"] * n, "meta": ["{}"] * n,
+        "content": pa.array(contents, type=pa.large_string()), "content_kind": ["html"] * n,
+    })
+
+
+def crashing_parser(monkeypatch) -> None:
+    """Pages marked CRASH-ABORT / CRASH-SEGV / CRASH-HANG kill or stall the process that parses them."""
+    real = Extractor.extract_html
+
+    def extract_html(self, html, url):
+        if "CRASH-" in html:
+            faulthandler.disable()  # pytest's traceback dump of the dying child is noise here
+        if "CRASH-ABORT" in html:
+            os.abort()
+        if "CRASH-SEGV" in html:
+            ctypes.string_at(0)  # a real segmentation fault
+        if "CRASH-HANG" in html:
+            signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])  # as a hang inside C code would
+            time.sleep(60)
+        return real(self, html, url)
+
+    monkeypatch.setattr(Extractor, "extract_html", extract_html)
+
+
+def test_crashing_pages_are_rejected_and_every_other_page_comes_through(monkeypatch):
+    crashing_parser(monkeypatch)
+    pages = [PAGE.format(i=i) for i in range(12)]
+    pages[0] = pages[0].replace("Page 0", "Page 0 CRASH-ABORT")
+    pages[5] = pages[5].replace("Page 5", "Page 5 CRASH-SEGV")
+    pages[6] = pages[6].replace("Page 6", "Page 6 CRASH-HANG")
+    pages[11] = pages[11].replace("Page 11", "Page 11 CRASH-ABORT")
+    docs, rejects, _ = Extractor(ExtractConfig(timeout_s=0.5))(raw_table(pages))
+    assert dict(zip(rejects.column("id").to_pylist(), rejects.column("reason").to_pylist())) == {
+        "r0": "extract.crash", "r5": "extract.crash", "r6": "extract.timeout", "r11": "extract.crash"}
+    assert docs.column("id").to_pylist() == [f"r{i}" for i in (1, 2, 3, 4, 7, 8, 9, 10)]
+    assert all(f"river number {i}" in t for i, t in zip((1, 2, 3, 4, 7, 8, 9, 10), docs.column("text").to_pylist()))
+
+
+def test_without_isolation_the_crash_takes_the_process(monkeypatch):
+    """The guard above is what saves the worker: in-process, the same page kills whoever parses it."""
+    crashing_parser(monkeypatch)
+    pid = os.fork()
+    if pid == 0:  # stands in for a worker running the task in-process
+        try:
+            Extractor(ExtractConfig(isolate=False))(raw_table([PAGE.format(i=1), "CRASH-ABORT"]))
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGABRT
+
+
+def test_isolated_results_equal_in_process_results():
+    pages = [PAGE.format(i=i) for i in range(5)] + ["<html><body></body></html>"]
+    table = raw_table(pages)
+    isolated = Extractor(ExtractConfig())(table)
+    in_process = Extractor(ExtractConfig(isolate=False))(table)
+    assert all(a.equals(b) for a, b in zip(isolated[:2], in_process[:2]))
+
+
+@pytest.mark.parametrize("n", [0, 1, 7])
+def test_map_isolated_keeps_order_and_reports_the_crashing_item(n):
+    def fn(i: int) -> int:
+        if i == 3:
+            os._exit(7)
+        return i * i
+
+    expected = [i * i if i != 3 else "crash" for i in range(n)]
+    assert map_isolated(fn, n, stall_s=5) == expected
