@@ -21,7 +21,10 @@ from classifiers.backends import Backend
 from classifiers.cache import AnswerCache, cache_key
 from classifiers.prompts import Prompt
 from curation.common.files import part_files
+from curation.common.hashing import hash_order
 from curation.io import fs
+
+SAMPLE_SALT = "label.sample"  # the sample ranks ids by common.hashing.uniform(seed, this, id)
 
 LABEL_SCHEMA = pa.schema(
     [
@@ -78,11 +81,10 @@ def sample_documents(docs: pa.Table, n: int, seed: int, stratify_by: Sequence[st
         strata.setdefault(key, []).append(i)
     ordered = sorted(strata, key=lambda k: [str(v) for v in k])
     quotas = _allocate(n, [len(strata[k]) for k in ordered])
-    ids = docs.column("id").to_pylist()
+    position = {row: rank for rank, row in enumerate(hash_order(seed, SAMPLE_SALT, docs.column("id").to_pylist()))}
     picked: list[int] = []
     for key, quota in zip(ordered, quotas):
-        rows = sorted(strata[key], key=lambda i: (_rank(ids[i], seed), ids[i]))
-        picked += rows[:quota]
+        picked += sorted(strata[key], key=position.__getitem__)[:quota]
     return _order_by_hash(docs.take(sorted(picked)), seed)
 
 
@@ -101,13 +103,8 @@ def _allocate(n: int, sizes: list[int]) -> list[int]:
     return quotas
 
 
-def _rank(doc_id: str, seed: int) -> int:
-    return xxhash.xxh64_intdigest(doc_id.encode(), seed=seed)
-
-
 def _order_by_hash(docs: pa.Table, seed: int) -> pa.Table:
-    ids = docs.column("id").to_pylist()
-    return docs.take(sorted(range(len(ids)), key=lambda i: (_rank(ids[i], seed), ids[i])))
+    return docs.take(hash_order(seed, SAMPLE_SALT, docs.column("id").to_pylist()))
 
 
 def label(

@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import xxhash
 
 from classifiers.config import EmbeddingParams, FastTextParams, TrainConfig
 from classifiers.evaluate import HELDOUT_FILE, eval_classifier
 from classifiers.model import HIGH, LOW, ClassifierInfo, embed, load_encoder, make_targets, normalize_for_fasttext
 from classifiers.prompts import PROMPTS
+from curation.common.hashing import hash_order
 from curation.io import fs
 
 
@@ -33,9 +33,10 @@ def stratified_split(
     groups: dict[Any, list[int]] = defaultdict(list)
     for i, s in enumerate(strata):
         groups[s].append(i)
+    position = {row: rank for rank, row in enumerate(hash_order(seed, "train.split", ids))}
     train, val = [], []
     for rows in groups.values():
-        rows.sort(key=lambda i: (xxhash.xxh64_intdigest(ids[i].encode(), seed=seed), ids[i]))
+        rows.sort(key=position.__getitem__)
         n_val = min(len(rows) - 1, max(1, round(len(rows) * val_fraction))) if len(rows) > 1 else 0
         val += rows[:n_val]
         train += rows[n_val:]

@@ -7,7 +7,7 @@ random stream, so it does not depend on iteration order, task boundaries or the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import xxhash
@@ -21,6 +21,12 @@ def uniform(seed: int, salt: str, ids: Iterable[str]) -> np.ndarray:
     prefix = f"{seed}:{salt}:"
     hashes = np.fromiter((xxhash.xxh64_intdigest((prefix + i).encode()) for i in ids), dtype=np.uint64)
     return (hashes >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def hash_order(seed: int, salt: str, ids: Sequence[str]) -> list[int]:
+    """Positions of ``ids`` ranked by ``uniform(seed, salt, id)``, ties by id: a seeded order that ignores input order."""
+    keys = uniform(seed, salt, ids)
+    return sorted(range(len(ids)), key=lambda i: (keys[i], ids[i]))
 
 
 def repeat_id(doc_id: str, copy: int) -> str:
