@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from curation.config import PipelineConfig, dump_config
-from curation.extract import Extractor
+from curation.extract.html import Extractor
 from curation.extract.gates import Gates
 from curation.io import fs
 from curation.io.readers import plan_input_tasks, read_task

@@ -1,7 +1,7 @@
 import pyarrow as pa
 
 from curation.config import ExtractConfig
-from curation.extract import Extractor
+from curation.extract.html import Extractor
 from curation.extract.markdown import strip_markdown
 
 PAGE = """<html><head><title>t</title></head><body>

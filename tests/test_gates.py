@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from curation.config import parse_config
-from curation.extract import Extractor
+from curation.extract.html import Extractor
 
 ENGLISH = """<html><body><nav>Home | About</nav><article><h1>Measuring rivers</h1>
 <p>Hydrologists measure the discharge of a river by combining the cross-section area with the mean velocity
@@ -43,11 +43,9 @@ PAGES = [
 
 
 def test_gates_drop_with_their_reason_and_keep_the_rest_byte_identical(monkeypatch):
-    from curation.extract.html import Extractor as Ex
-
     parsed: list[str] = []
-    real = Ex.extract_html
-    monkeypatch.setattr(Ex, "extract_html", lambda self, html, url: parsed.append(url) or real(self, html, url))
+    real = Extractor.extract_html
+    monkeypatch.setattr(Extractor, "extract_html", lambda self, html, url: parsed.append(url) or real(self, html, url))
     docs, rejects, _ = run(["extract.isolate=false"], PAGES)  # in-process, so that ``parsed`` sees the calls
     assert parsed == ["https://rivers.org/en"]  # gated pages are never parsed by the extractor
     assert dict(zip(rejects.column("id").to_pylist(), rejects.column("reason").to_pylist())) == {

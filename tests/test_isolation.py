@@ -16,7 +16,7 @@ import pyarrow as pa
 import pytest
 
 from curation.config import ExtractConfig
-from curation.extract import Extractor
+from curation.extract.html import Extractor
 from curation.extract.isolate import map_isolated
 
 PAGE = """<html><body><article><h1>Page {i}</h1>

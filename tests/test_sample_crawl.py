@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from curation.config import ExtractConfig, InputConfig, PipelineConfig
-from curation.extract import Extractor
+from curation.extract.html import Extractor
 from curation.filters.phases import run as run_filters
 from curation.io import fs
 from curation.io.readers import plan_input_tasks, read_task

@@ -1,5 +1,5 @@
-"""HTML -> text extraction (trafilatura by default, resiliparse as the fast option)."""
+"""HTML -> text extraction (trafilatura by default, resiliparse as the fast option): ``html.Extractor``,
+behind the gates (``gates``) and crash isolation (``isolate``).
 
-from curation.extract.html import Extractor
-
-__all__ = ["Extractor"]
+Kept free of imports: ``curation.config`` reads ``gates.GatesConfig`` without loading the stage.
+"""
