@@ -50,6 +50,19 @@ class ExtractConfig(Section):
     gates: GatesConfig = Field(default_factory=GatesConfig)
 
 
+class TaskMemoryConfig(Section):
+    """Ray memory reservations (MiB) per task kind, so a node runs only as many big tasks as fit.
+
+    Estimates to raise when tasks die of memory: a 128 MiB WARC split (``input.split_bytes``) is
+    ~600 MB of HTML, twice that with parse trees; a document part or one shuffle partition (256 MiB
+    of parts, ``runtime.shuffle_partitions``) a few hundred MB. ``null`` reserves nothing.
+    """
+
+    extract: int | None = Field(1800, ge=1, description="read + extract tasks")
+    map: int | None = Field(600, ge=1, description="per-part tasks (filters, dedup maps, apply, tokenize)")
+    reduce: int | None = Field(1200, ge=1, description="per-partition tasks of a shuffle")
+
+
 class RuntimeConfig(Section):
     address: str | None = Field(None, description="Ray address; None = RAY_ADDRESS or an embedded local Ray")
     workers: int | None = Field(None, ge=1, description="concurrent tasks (default: CPUs of the cluster)")
@@ -58,6 +71,10 @@ class RuntimeConfig(Section):
     shared_filesystem: bool = Field(
         False, description="local paths are the same files on every node (NFS...); else refused on >1 node"
     )
+    shuffle_partitions: int | None = Field(
+        None, ge=1, description="partitions of every shuffle by key (default: one per 256 MiB of input parts)"
+    )
+    task_memory_mb: TaskMemoryConfig = Field(default_factory=TaskMemoryConfig)
 
 
 # Credentials in the config would be saved in DIR/config.yaml and shown in Ray's dashboard.

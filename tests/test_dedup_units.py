@@ -11,7 +11,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from curation.dedup.config import MinHashConfig
-from curation.dedup.hashing import partition_bounds, partition_of
+from curation.runtime.shuffle import partition_bounds, partition_of
 from curation.dedup.keyed import canonical_url
 from curation.dedup.lines import buckets
 from curation.dedup.minhash import bucket_pairs
@@ -78,11 +78,20 @@ def test_bucket_pairs_small_buckets_all_pairs_large_buckets_star():
     assert sorted(zip(a.tolist(), b.tolist())) == [(2, 3), (2, 4), (10, 20), (10, 30)]
 
 
+def route_edge_file(path: str, index: int):
+    """A map over edge files shuffling each edge to both endpoints' partitions, as the buckets do."""
+    from curation.dedup.components import both_ways, routed
+    from curation.io import fs
+    from curation.runtime.context import TaskOutput
+
+    t = fs.read_parquet(path)
+    return TaskOutput(shuffle=routed(*both_ways(t.column("a").to_numpy(), t.column("b").to_numpy())))
+
+
 def star_components(tmp_path, u: np.ndarray, v: np.ndarray, partitions: int) -> tuple[dict[int, int], int]:
     """({node: root}, rounds) from the distributed rounds run in-process on edge files."""
     from curation.config import parse_config
-    from curation.dedup.components import stars_path
-    from curation.dedup.minhash import connected_components as rounds
+    from curation.dedup.components import connected_components
     from curation.io import fs
     from curation.runtime.context import RunContext
 
@@ -92,8 +101,9 @@ def star_components(tmp_path, u: np.ndarray, v: np.ndarray, partitions: int) -> 
         paths.append(str(tmp_path / f"edges-{partitions}-{k}.parquet"))
         fs.write_parquet(pa.table({"a": pa.array(u[chunk], pa.uint64()), "b": pa.array(v[chunk], pa.uint64())}),
                          paths[-1])
-    stars_dir, _ = rounds(ctx, paths, "edges", partitions)
-    tables = [fs.read_parquet(stars_path(stars_dir, p)) for p in range(partitions)]
+    edges = ctx.map("edges", paths, route_edge_file, "edges", partitions)
+    stars = connected_components(ctx, edges.shuffled)
+    tables = [fs.read_parquet(path) for path in stars.files("stars")]
     root = {}
     for t in tables:
         for node, r in zip(t.column("node").to_pylist(), t.column("root").to_pylist()):

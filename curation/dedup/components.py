@@ -2,9 +2,9 @@
 and small-star rounds (Kiveris et al. 2014, "Connected Components in MapReduce and Beyond").
 
 Nodes are the documents' global numbers (``hashing.node_ids``: part, row), so their order is total.
-Every round is one phase of P tasks exchanging edges through the file shuffle; task p reduces the
-edges routed to partition p with numpy (sort, then per-node minima), so no task ever holds more
-than its partition of the graph, and no id dict or list of all pairs exists anywhere.
+Every round is one reduce phase of P tasks exchanging edges through the runtime's shuffle; task p
+reduces the edges routed to partition p with numpy (sort, then per-node minima), so no task ever
+holds more than its partition of the graph, and no id dict or list of all pairs exists anywhere.
 
 - large-star: each node u links its larger neighbours to m(u), the smallest of u and its neighbours;
 - small-star: each node u links itself and its smaller neighbours to the smallest of them.
@@ -13,7 +13,7 @@ The rounds end when the graph is a set of stars, each centred on the smallest no
 component: no node has both a smaller and a larger neighbour, and none has two smaller ones. A
 large-star task counts these violations on its input; when the whole round counts none, its
 ``stars`` files (written by each centre's task: every node with its centre) are the components.
-The result depends only on the graph and P, never on the worker count or task order. Duplicate
+The components depend only on the graph, never on P, the worker count or task order. Duplicate
 clusters are small and star-like, so this takes 2-4 rounds in practice (the bound is O(log^2 n)).
 """
 
@@ -22,22 +22,17 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from curation.dedup.hashing import U64, mix64, partition_of
-from curation.dedup.shuffle import read_partition, write_partitions
-from curation.io import fs
-from curation.runtime.executor import Counters
+from curation.dedup.hashing import U64, mix64
+from curation.runtime.context import PhaseOutput, RunContext, Shuffled, TaskOutput
 
 MAX_ROUNDS = 64
 """Far above what a duplicate graph needs; reaching it means a bug, not a big graph."""
 
 
-def edge_table(u: np.ndarray, v: np.ndarray) -> pa.Table:
-    return pa.table({"u": pa.array(u, pa.uint64()), "v": pa.array(v, pa.uint64())})
-
-
-def write_routed(u: np.ndarray, v: np.ndarray, partitions: int, out_dir: str, task_id: str) -> None:
-    """Write edges (u, v) to the partition of u (the next round's task for u)."""
-    write_partitions(edge_table(u, v), partition_of(mix64(u), partitions), partitions, out_dir, task_id)
+def routed(u: np.ndarray, v: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+    """Edges (u, v) shuffled to the partition of u (the next round's task for u)."""
+    table = pa.table({"u": pa.array(u, pa.uint64()), "v": pa.array(v, pa.uint64())})
+    return table, mix64(u)
 
 
 def both_ways(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -99,38 +94,34 @@ def small_star(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([v[others], u[starts]]), np.concatenate([m[others], v[starts]])
 
 
-def route_task(edge_paths: list[str], partitions: int, out_dir: str, task_id: str) -> Counters:
-    """The duplicate pairs (``a``, ``b`` node columns) of some edge files, routed for large-star."""
-    tables = [fs.read_parquet(path, columns=["a", "b"]) for path in edge_paths]
-    a = np.concatenate([t.column("a").to_numpy() for t in tables]) if tables else np.zeros(0, dtype=U64)
-    b = np.concatenate([t.column("b").to_numpy() for t in tables]) if tables else np.zeros(0, dtype=U64)
-    write_routed(*both_ways(a.astype(U64), b.astype(U64)), partitions, out_dir, task_id)
-    return {"edges": int(a.size)}
-
-
-def read_edges(map_dir: str, map_ids: list[str], partition: int) -> tuple[np.ndarray, np.ndarray]:
-    """The (u, v) edges the previous round routed to ``partition``."""
-    t = read_partition(map_dir, map_ids, partition)
-    if not t.num_rows:
+def read_edges(rows: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """The (u, v) edges the previous round routed to this partition."""
+    if not rows.num_rows:
         return np.zeros(0, U64), np.zeros(0, U64)
-    return t.column("u").to_numpy().astype(U64), t.column("v").to_numpy().astype(U64)
+    return rows.column("u").to_numpy().astype(U64), rows.column("v").to_numpy().astype(U64)
 
 
-def large_star_task(map_dir: str, map_ids: list[str], partition: int, partitions: int, out_dir: str) -> Counters:
-    new_u, new_v, star_nodes, star_roots, violations = large_star(*read_edges(map_dir, map_ids, partition))
-    write_routed(*down(new_u, new_v), partitions, out_dir, f"p{partition:05d}")
-    fs.write_parquet(
-        pa.table({"node": pa.array(star_nodes, pa.uint64()), "root": pa.array(star_roots, pa.uint64())}),
-        stars_path(out_dir, partition),
+def large_star_step(rows: pa.Table, partition: int) -> TaskOutput:
+    new_u, new_v, star_nodes, star_roots, violations = large_star(*read_edges(rows))
+    stars = pa.table({"node": pa.array(star_nodes, pa.uint64()), "root": pa.array(star_roots, pa.uint64())})
+    return TaskOutput(
+        files={"stars": stars},
+        shuffle=routed(*down(new_u, new_v)),
+        counters={"edges": int(new_u.size), "violations": violations},
     )
-    return {"edges": int(new_u.size), "violations": violations}
 
 
-def small_star_task(map_dir: str, map_ids: list[str], partition: int, partitions: int, out_dir: str) -> Counters:
-    new_u, new_v = small_star(*read_edges(map_dir, map_ids, partition))
-    write_routed(*both_ways(new_u, new_v), partitions, out_dir, f"p{partition:05d}")
-    return {"edges": int(new_u.size)}
+def small_star_step(rows: pa.Table, partition: int) -> TaskOutput:
+    new_u, new_v = small_star(*read_edges(rows))
+    return TaskOutput(shuffle=routed(*both_ways(new_u, new_v)), counters={"edges": int(new_u.size)})
 
 
-def stars_path(out_dir: str, partition: int) -> str:
-    return fs.join(out_dir, f"stars-{partition:05d}.parquet")
+def connected_components(ctx: RunContext, edges: Shuffled) -> PhaseOutput:
+    """Large-star / small-star rounds over ``edges`` (shuffled by ``routed(*both_ways(a, b))``) until
+    the graph is stars; the last large-star phase, whose ``stars`` files are the components."""
+    for round_ in range(1, MAX_ROUNDS + 1):
+        large = ctx.reduce(f"dedup.minhash.large_star.{round_}", edges, large_star_step, {})
+        if large.total("violations") == 0:
+            return large
+        edges = ctx.reduce(f"dedup.minhash.small_star.{round_}", large.shuffled, small_star_step, {}).shuffled
+    raise RuntimeError(f"connected components did not converge in {MAX_ROUNDS} rounds")

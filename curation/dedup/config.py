@@ -51,7 +51,7 @@ class MinHashConfig(Section):
     max_bucket_pairs: int = Field(
         8, ge=2, description="band buckets up to this size emit all pairs, larger ones a star around their smallest id"
     )
-    partitions: int | None = Field(None, ge=1, description="shuffle partitions (default: one per input part)")
+    partitions: int | None = Field(None, ge=1, description="shuffle partitions (default: runtime.shuffle_partitions)")
     batch_docs: int = Field(4096, ge=1, le=65536, description="documents hashed together in one vectorised batch")
     index: list[str] = Field(
         default_factory=list, description="folders of earlier runs' MinHash indexes; matching documents are removed"
@@ -79,7 +79,7 @@ class SemanticDedupConfig(Section):
     # NeMo Curator semantic dedup default eps_to_extract=0.01: cosine >= 0.99 are duplicates.
     eps: float = Field(0.01, gt=0, lt=1, description="remove items with cosine similarity >= 1 - eps")
     keep: KeepPolicy = "newest"
-    partitions: int | None = Field(None, ge=1, description="shuffle partitions (default: one per input part)")
+    partitions: int | None = Field(None, ge=1, description="shuffle partitions (default: runtime.shuffle_partitions)")
 
 
 class DedupConfig(Section):

@@ -1,4 +1,4 @@
-"""64-bit hashing helpers: strings to uint64 (xxhash), uint64 mixing, range partitioning.
+"""64-bit hashing helpers: strings to uint64 (xxhash), uint64 mixing, global document numbers.
 
 Strings are hashed once per distinct value (Arrow dictionary encoding), so a batch of millions of
 words costs one xxhash call per vocabulary entry; everything after that is numpy on uint64.
@@ -43,18 +43,6 @@ def hash_keys(values: list[str]) -> tuple[pa.Array, np.ndarray]:
     blob = b"".join(xxhash.xxh3_128_digest(v.encode()) for v in values)
     digests = pa.FixedSizeBinaryArray.from_buffers(pa.binary(16), len(values), [None, pa.py_buffer(blob)])
     return digests, np.frombuffer(blob, dtype="<u8")[::2].astype(U64)
-
-
-def partition_of(keys: np.ndarray, n: int) -> np.ndarray:
-    """Range partition of uint64 keys by their top 32 bits: partition p holds a contiguous key range."""
-    return ((keys >> U64(32)) * U64(n) >> U64(32)).astype(np.int64)
-
-
-def partition_bounds(p: int, n: int) -> tuple[int, int]:
-    """[lo, hi) key range of partition ``p`` of ``n`` (hi is 2**64 for the last)."""
-    lo = -(-(p << 32) // n) << 32
-    hi = -(-((p + 1) << 32) // n) << 32
-    return lo, hi
 
 
 def node_ids(part_index: int, rows: int) -> np.ndarray:

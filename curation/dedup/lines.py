@@ -2,26 +2,25 @@
 
 Buckets are runs of consecutive input parts holding up to ``bucket_docs`` documents (Llama 3:
 30M). Map (one task per part): count the hashes of normalised lines, shuffled by hash range.
-Reduce (one task per bucket and range): sum the counts of the bucket's parts and keep the
-frequent hashes. Apply (one task per part): drop the frequent lines; a document left without
-text is rejected as ``dedup.lines_empty``.
+Reduce (one task per range): sum the counts per bucket and hash and keep the frequent ones.
+Apply (one task per part): drop its bucket's frequent lines; a document left without text is
+rejected as ``dedup.lines_empty``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from curation.dedup.config import LineDedupConfig
-from curation.dedup.hashing import U64, hash_strings, partition_of
+from curation.dedup.hashing import U64, hash_strings
 from curation.dedup.normalize import normalize
-from curation.dedup.shuffle import read_partition, write_partitions
 from curation.io import fs
-from curation.runtime.context import RunContext, part_id
-from curation.runtime.executor import Counters, Task
+from curation.runtime.context import RunContext, TaskOutput
 from curation.schema import split_by_reason, with_column
 
 
@@ -37,37 +36,52 @@ def split_lines(texts: pa.ChunkedArray, min_chars: int) -> tuple[pa.LargeListArr
     return lines, hash_strings(norm), counted
 
 
-def count_task(src: str, cfg: LineDedupConfig, partitions: int, out_dir: str) -> Counters:
+def count_lines(cfg: LineDedupConfig, src: str, part_index: int) -> TaskOutput:
+    """Map: (part, line hash, count) of the part's counted lines, shuffled by hash."""
     docs = fs.read_parquet(src, columns=["text"])
     _, hashes, counted = split_lines(docs.column("text"), cfg.min_chars)
     keys, counts = np.unique(hashes[counted], return_counts=True)
-    table = pa.table({"hash": pa.array(keys, pa.uint64()), "count": pa.array(counts, pa.int64())})
-    write_partitions(table, partition_of(keys, partitions), partitions, out_dir, part_id(src))
-    return {"docs": docs.num_rows, "lines_counted": int(counted.sum()), "distinct_lines": int(keys.size)}
+    table = pa.table(
+        {
+            "part": pa.array(np.full(keys.size, part_index, dtype=np.uint32)),
+            "hash": pa.array(keys, pa.uint64()),
+            "count": pa.array(counts, pa.int64()),
+        }
+    )
+    return TaskOutput(
+        shuffle=(table, keys),
+        counters={"docs": docs.num_rows, "lines_counted": int(counted.sum()), "distinct_lines": int(keys.size)},
+    )
 
 
-def frequent_task(map_dir: str, map_ids: list[str], partition: int, max_count: int, out_path: str) -> Counters:
-    t = read_partition(map_dir, map_ids, partition)
-    hashes, counts = t.column("hash").to_numpy(), t.column("count").to_numpy()
-    order = np.argsort(hashes, kind="stable")
-    hashes, counts = hashes[order], counts[order]
-    starts = np.nonzero(np.concatenate([[True], hashes[1:] != hashes[:-1]]))[0] if hashes.size else np.zeros(0, int)
-    totals = np.add.reduceat(counts, starts) if starts.size else np.zeros(0, np.int64)
-    frequent = hashes[starts][totals > max_count]
-    fs.write_parquet(pa.table({"hash": pa.array(frequent, pa.uint64())}), out_path)
-    return {"frequent_lines": int(frequent.size)}
+def frequent_lines(bucket_of: tuple[int, ...], max_count: int, rows: pa.Table, partition: int) -> TaskOutput:
+    """Reduce: the (bucket, hash) pairs of this hash range counted more than ``max_count`` times."""
+    bucket = np.asarray(bucket_of, dtype=np.int64)[rows.column("part").to_numpy().astype(np.int64)]
+    hashes, counts = rows.column("hash").to_numpy(), rows.column("count").to_numpy()
+    order = np.lexsort((hashes, bucket))
+    bucket, hashes, counts = bucket[order], hashes[order], counts[order]
+    starts = np.flatnonzero(np.concatenate([[True], (hashes[1:] != hashes[:-1]) | (bucket[1:] != bucket[:-1])]))
+    totals = np.add.reduceat(counts, starts) if hashes.size else np.zeros(0, np.int64)
+    starts = starts[: totals.size]
+    frequent = totals > max_count
+    table = pa.table({"bucket": pa.array(bucket[starts][frequent], pa.int64()),
+                      "hash": pa.array(hashes[starts][frequent], pa.uint64())})
+    return TaskOutput(files={"frequent": table}, counters={"frequent_lines": int(frequent.sum())})
 
 
 @dataclass(frozen=True)
 class DropLines:
-    """A document stage removing the lines whose hash is in the frequent-line files of its bucket."""
+    """A document stage removing the lines whose hash is frequent in its bucket."""
 
     frequent: tuple[str, ...]
+    bucket: int
     min_chars: int
 
     def __call__(self, docs: pa.Table) -> tuple[pa.Table, pa.Table, dict]:
+        tables = [fs.read_parquet(p, columns=["bucket", "hash"]) for p in self.frequent]
         frequent = np.concatenate(
-            [fs.read_parquet(p).column("hash").to_numpy() for p in self.frequent] or [np.zeros(0, U64)]
+            [t.column("hash").to_numpy()[t.column("bucket").to_numpy() == self.bucket] for t in tables]
+            or [np.zeros(0, U64)]
         )
         lines, hashes, counted = split_lines(docs.column("text"), self.min_chars)
         drop = counted & np.isin(hashes, frequent)
@@ -112,39 +126,9 @@ def buckets(part_sizes: list[int], bucket_docs: int) -> list[int]:
 
 def run(ctx: RunContext, parts: list[str], cfg: LineDedupConfig, partitions: int) -> list[str]:
     """Count, find frequent lines per bucket and drop them; return the new parts."""
-    ids = [part_id(p) for p in parts]
-    map_fp = ctx.fingerprint("dedup.lines.count", cfg.model_dump(), partitions, list(parts))
-    map_dir = ctx.work_dir("dedup.lines.count", map_fp)
-    results = ctx.run_phase(
-        "dedup.lines.count",
-        map_fp,
-        [
-            Task(pid, count_task, {"src": p, "cfg": cfg, "partitions": partitions, "out_dir": map_dir})
-            for pid, p in zip(ids, parts)
-        ],
-    )
-    bucket_of = buckets([int(r["docs"]) for r in results], cfg.bucket_docs)
-    red_fp = ctx.fingerprint("dedup.lines.frequent", map_fp, bucket_of)
-    red_dir = ctx.work_dir("dedup.lines.frequent", red_fp)
-    tasks, frequent = [], {}
-    for b in sorted(set(bucket_of)):
-        members = [pid for pid, pb in zip(ids, bucket_of) if pb == b]
-        for p in range(partitions):
-            path = fs.join(red_dir, f"frequent-b{b:05d}-p{p:05d}.parquet")
-            frequent.setdefault(b, []).append(path)
-            tasks.append(
-                Task(
-                    f"b{b:05d}-p{p:05d}",
-                    frequent_task,
-                    {
-                        "map_dir": map_dir,
-                        "map_ids": members,
-                        "partition": p,
-                        "max_count": cfg.max_count,
-                        "out_path": path,
-                    },
-                )
-            )
-    ctx.run_phase("dedup.lines.frequent", red_fp, tasks)
-    fns = [DropLines(tuple(frequent[b]), cfg.min_chars) for b in bucket_of]
-    return ctx.map_documents("dedup.lines", parts, fns, red_fp)
+    counted = ctx.map("dedup.lines.count", parts, partial(count_lines, cfg), cfg.model_dump(), partitions)
+    bucket_of = buckets([int(r["docs"]) for r in counted.results], cfg.bucket_docs)
+    frequent = ctx.reduce("dedup.lines.frequent", counted.shuffled,
+                          partial(frequent_lines, tuple(bucket_of), cfg.max_count), bucket_of)
+    fns = [DropLines(tuple(frequent.files("frequent")), b, cfg.min_chars) for b in bucket_of]
+    return ctx.map_documents("dedup.lines", parts, fns, frequent.fingerprint)

@@ -1,39 +1,39 @@
-"""Global MinHash dedup as resumable phases exchanging parquet files (a file-based shuffle).
+"""Global MinHash dedup as phases the runtime runs (map, shuffle by key, reduce).
 
-1. ``signatures`` (one task per part): shingles, MinHash signatures and LSH band keys of a whole
-   batch at once; band keys are written by key range (one file per partition), shingle sets and
-   (id, priority) per part.
-2. ``buckets`` (one task per key range): documents sharing a band key become candidate pairs
-   (all pairs in small buckets, a star around the smallest number in large ones); pairs are
+1. ``signatures`` (map, one task per part): shingles, MinHash signatures and LSH band keys of a
+   whole batch at once; band rows are shuffled by key, (id, priority, shingle set) kept per part.
+2. ``buckets`` (reduce, one task per key range): documents sharing a band key become candidate
+   pairs (all pairs in small buckets, a star around the smallest number in large ones); pairs are
    shuffled again by pair hash. Band keys of earlier runs' indexes join here.
-3. ``verify`` (one task per pair range, optional): exact Jaccard over the stored shingle sets;
-   pairs below the threshold are dropped.
-4. ``route``, ``large_star.N``, ``small_star.N`` (P tasks each): connected components of the
-   surviving pairs, distributed (``components.py``), until every component is a star around its
-   smallest document.
-5. ``clusters`` (one task per partition of component centres): in every component the best
-   document (keep policy, then id; an indexed document always wins) is kept. Cluster ids (the
-   centre's node) and sizes go to ``clusters-*.parquet`` in the phase work dir.
+3. ``verify`` (reduce, optional): exact Jaccard over the stored shingle sets; pairs below the
+   threshold are dropped.
+4. ``large_star.N``, ``small_star.N`` (reduces): connected components of the surviving pairs,
+   distributed (``components.py``), until every component is a star around its smallest document.
+5. ``clusters`` (one task per file of stars): in every component the best document (keep policy,
+   then id; an indexed document always wins) is kept. Cluster ids (the centre's node) and sizes go
+   to ``clusters-*.parquet`` in the phase work dir.
 6. apply (one task per part): removed rows are rejected as ``dedup.minhash``.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pyarrow as pa
 
-from curation.dedup import components
+from curation.dedup.components import both_ways, connected_components, routed
 from curation.dedup.config import MinHashConfig
-from curation.dedup.hashing import U64, mix64, node_ids, node_part, node_row, partition_bounds, partition_of
+from curation.dedup.hashing import U64, mix64, node_ids, node_part, node_row
 from curation.dedup.minhash_index import IndexPart, index_parts, write_index
 from curation.dedup.ranking import priority
-from curation.dedup.removal import apply_removals, write_removals
+from curation.dedup.removal import apply_removals, removal_table
 from curation.dedup.shingles import jaccard
-from curation.dedup.shuffle import read_key_range, read_partition, read_rows, shard_path, write_partitions
 from curation.dedup.signatures import shingle_table, sketch
 from curation.io import fs
-from curation.runtime.context import RunContext, part_id
-from curation.runtime.executor import Counters, Task
+from curation.runtime.context import RunContext, TaskOutput
+from curation.runtime.rows import read_key_range, read_rows
+from curation.runtime.shuffle import partition_bounds
 
 
 def band_table(keys: np.ndarray, nodes: np.ndarray, has_shingles: np.ndarray) -> pa.Table:
@@ -49,18 +49,20 @@ def band_table(keys: np.ndarray, nodes: np.ndarray, has_shingles: np.ndarray) ->
     )
 
 
-def signature_task(src: str, part_index: int, cfg: MinHashConfig, partitions: int, out_dir: str) -> Counters:
+def signatures(cfg: MinHashConfig, src: str, part_index: int) -> TaskOutput:
+    """Map: band rows shuffled by key; ``docs`` (id, priority and, to verify, the shingle set) per part."""
     docs = fs.read_parquet(src, columns=["id", "text", "date", "quality_score"])
     values, offsets, keys = sketch(docs.column("text"), cfg)
     has_shingles = np.diff(offsets) > 0
-    table = band_table(keys, node_ids(part_index, docs.num_rows), has_shingles)
-    write_partitions(table, partition_of(table.column("key").to_numpy(), partitions), partitions, out_dir, part_id(src))
-    pid = part_id(src)
-    if cfg.verify:
-        fs.write_parquet(shingle_table(values, offsets), fs.join(out_dir, f"shingles-{pid}.parquet"))
+    bands = band_table(keys, node_ids(part_index, docs.num_rows), has_shingles)
     meta = pa.table({"id": docs.column("id"), "prio": priority(docs, cfg.keep)})
-    fs.write_parquet(meta, fs.join(out_dir, f"meta-{pid}.parquet"))
-    return {"docs": docs.num_rows, "shingles": int(values.size), "no_shingles": int((~has_shingles).sum())}
+    if cfg.verify:
+        meta = meta.append_column("shingles", shingle_table(values, offsets).column("shingles"))
+    return TaskOutput(
+        files={"docs": meta},
+        shuffle=(bands, bands.column("key").to_numpy()),
+        counters={"docs": docs.num_rows, "shingles": int(values.size), "no_shingles": int((~has_shingles).sum())},
+    )
 
 
 def bucket_pairs(band: np.ndarray, key: np.ndarray, node: np.ndarray, max_pairs: int) -> tuple[np.ndarray, np.ndarray]:
@@ -108,19 +110,16 @@ def read_index_bands(parts: list[IndexPart], lo: int, hi: int) -> list[pa.Table]
     return out
 
 
-def bucket_task(
-    map_dir: str,
-    map_ids: list[str],
-    partition: int,
-    partitions: int,
-    index: list[IndexPart],
-    max_pairs: int,
-    edge_partitions: int,
-    out_dir: str,
-) -> Counters:
-    tables = [read_partition(map_dir, map_ids, partition)]
-    tables += read_index_bands(index, *partition_bounds(partition, partitions))
-    t = pa.concat_tables(tables)
+def pair_rows(a: np.ndarray, b: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+    """Candidate pairs shuffled by pair hash (for verification)."""
+    return pa.table({"a": pa.array(a, pa.uint64()), "b": pa.array(b, pa.uint64())}), mix64(a ^ mix64(b))
+
+
+def buckets(
+    index: list[IndexPart], partitions: int, max_pairs: int, verify: bool, rows: pa.Table, partition: int
+) -> TaskOutput:
+    """Reduce: candidate pairs of one band-key range, to verify or straight to the components."""
+    t = pa.concat_tables([rows, *read_index_bands(index, *partition_bounds(partition, partitions))])
     band, key, node = (t.column(c).to_numpy() for c in ("band", "key", "node"))
     a, b = bucket_pairs(band, key, node, max_pairs)
     first_index = min((p.number for p in index), default=None)
@@ -128,11 +127,8 @@ def bucket_task(
         keep = node_part(a) < first_index
         a, b = a[keep], b[keep]
     a, b = unique_pairs(a, b)
-    edges = pa.table({"a": pa.array(a, pa.uint64()), "b": pa.array(b, pa.uint64())})
-    write_partitions(
-        edges, partition_of(mix64(a ^ mix64(b)), edge_partitions), edge_partitions, out_dir, f"p{partition:05d}"
-    )
-    return {"band_rows": t.num_rows, "candidate_pairs": int(a.size)}
+    out = pair_rows(a, b) if verify else routed(*both_ways(a, b))
+    return TaskOutput(shuffle=out, counters={"band_rows": t.num_rows, "candidate_pairs": int(a.size)})
 
 
 def load_sets(nodes: np.ndarray, shingle_files: dict[int, str]) -> tuple[np.ndarray, np.ndarray]:
@@ -141,7 +137,7 @@ def load_sets(nodes: np.ndarray, shingle_files: dict[int, str]) -> tuple[np.ndar
     lists = []
     for p in np.unique(parts):
         rows = node_row(nodes[parts == p])
-        lists.append(read_rows(shingle_files[int(p)], rows).column("shingles").combine_chunks())
+        lists.append(read_rows(shingle_files[int(p)], rows, columns=["shingles"]).column("shingles").combine_chunks())
     if not lists:
         return np.zeros(0, dtype=U64), np.zeros(1, dtype=np.int64)
     sizes = np.concatenate([np.diff(arr.offsets.to_numpy()) for arr in lists])
@@ -149,15 +145,9 @@ def load_sets(nodes: np.ndarray, shingle_files: dict[int, str]) -> tuple[np.ndar
     return values, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
 
 
-def verify_task(
-    bucket_dir: str,
-    bucket_ids: list[str],
-    partition: int,
-    shingle_files: dict[int, str],
-    threshold: float,
-    out_path: str,
-) -> Counters:
-    t = read_partition(bucket_dir, bucket_ids, partition)
+def verify(shingle_files: dict[int, str], threshold: float, rows: pa.Table, partition: int) -> TaskOutput:
+    """Reduce: the pairs of one pair-hash range whose exact Jaccard reaches ``threshold``."""
+    t = rows
     a, b = unique_pairs(t.column("a").to_numpy(), t.column("b").to_numpy()) if t.num_rows else (np.zeros(0, U64),) * 2
     nodes = np.unique(np.concatenate([a, b]))
     values, offsets = load_sets(nodes, shingle_files)
@@ -167,8 +157,10 @@ def verify_task(
         dtype=np.float64,
     )
     keep = sim >= threshold
-    fs.write_parquet(pa.table({"a": a[keep], "b": b[keep], "jaccard": sim[keep]}), out_path)
-    return {"pairs_checked": int(a.size), "pairs_verified": int(keep.sum()), "false_positives": int((~keep).sum())}
+    return TaskOutput(
+        shuffle=routed(*both_ways(a[keep], b[keep])),
+        counters={"pairs_checked": int(a.size), "pairs_verified": int(keep.sum()), "false_positives": int((~keep).sum())},
+    )
 
 
 def choose_keepers(nodes: np.ndarray, root: np.ndarray, size: np.ndarray, meta_files: dict[int, str]) -> pa.Table:
@@ -180,7 +172,7 @@ def choose_keepers(nodes: np.ndarray, root: np.ndarray, size: np.ndarray, meta_f
     is_index = ~np.isin(parts, list(meta_files))
     ids, prios = [], []
     for p in np.unique(parts[~is_index]):
-        meta = read_rows(meta_files[int(p)], node_row(nodes[parts == p]))
+        meta = read_rows(meta_files[int(p)], node_row(nodes[parts == p]), columns=["id", "prio"])
         ids.append(meta.column("id").combine_chunks().cast(pa.string()))
         prios.append(meta.column("prio").combine_chunks())
     n_index = int(is_index.sum())
@@ -205,8 +197,8 @@ def choose_keepers(nodes: np.ndarray, root: np.ndarray, size: np.ndarray, meta_f
     return table.append_column("kept", pa.array(kept))
 
 
-def clusters_task(stars: str, meta_files: dict[int, str], out_dir: str, partition: int) -> Counters:
-    """Keep the best document of every component whose centre is in this partition."""
+def clusters(meta_files: dict[int, str], stars: str, index: int) -> TaskOutput:
+    """Keep the best document of every component whose centre is in this file of stars."""
     t = fs.read_parquet(stars)
     nodes, root = t.column("node").to_numpy().astype(U64), t.column("root").to_numpy().astype(U64)
     order = np.argsort(nodes)  # choose_keepers reads the metadata part by part, in node order
@@ -217,15 +209,16 @@ def clusters_task(stars: str, meta_files: dict[int, str], out_dir: str, partitio
     kept = table.column("kept").to_numpy(zero_copy_only=False)
     cluster = table.column("cluster").to_numpy()
     removed = table.column("node").to_numpy()[~kept]
-    write_removals(removed, removals_path(out_dir, partition))
     docs = table.filter(pa.array(~is_index)).drop_columns(["is_index", "prio"])
-    fs.write_parquet(docs, fs.join(out_dir, f"clusters-{partition:05d}.parquet"))
-    return {
-        "clusters": int(np.unique(docs.column("cluster").to_numpy()).size),
-        "clustered_docs": docs.num_rows,
-        "removed": int(removed.size),
-        "index_matches": int((~kept & np.isin(cluster, cluster[is_index])).sum()),
-    }
+    return TaskOutput(
+        files={"remove": removal_table(removed), "clusters": docs},
+        counters={
+            "clusters": int(np.unique(docs.column("cluster").to_numpy()).size),
+            "clustered_docs": docs.num_rows,
+            "removed": int(removed.size),
+            "index_matches": int((~kept & np.isin(cluster, cluster[is_index])).sum()),
+        },
+    )
 
 
 def read_clusters(clusters_dir: str) -> pa.Table:
@@ -234,117 +227,24 @@ def read_clusters(clusters_dir: str) -> pa.Table:
     return pa.concat_tables([fs.read_parquet(p) for p in paths])
 
 
-def removals_path(out_dir: str, partition: int) -> str:
-    return fs.join(out_dir, f"remove-{partition:05d}.parquet")
-
-
-def connected_components(ctx: RunContext, edge_paths: list[str], edges_fp: str, partitions: int) -> tuple[str, str]:
-    """Run large-star / small-star rounds until the graph is stars; (folder of the stars, its fingerprint)."""
-    task_ids = [f"p{p:05d}" for p in range(partitions)]
-    fp = ctx.fingerprint("dedup.minhash.route", edges_fp, partitions)
-    prev = ctx.work_dir("dedup.minhash.route", fp)
-    groups = [edge_paths[p::partitions] for p in range(partitions)]
-    ctx.run_phase(
-        "dedup.minhash.route",
-        fp,
-        [Task(t, components.route_task, {"edge_paths": g, "partitions": partitions, "out_dir": prev, "task_id": t})
-         for t, g in zip(task_ids, groups)],
-    )
-    for round_ in range(1, components.MAX_ROUNDS + 1):
-        for step, fn in (("large_star", components.large_star_task), ("small_star", components.small_star_task)):
-            phase = f"dedup.minhash.{step}.{round_}"
-            fp = ctx.fingerprint(phase, fp)
-            out_dir = ctx.work_dir(phase, fp)
-            kwargs = {"map_dir": prev, "map_ids": task_ids, "partitions": partitions, "out_dir": out_dir}
-            results = ctx.run_phase(phase, fp, [Task(t, fn, {"partition": p, **kwargs}) for p, t in enumerate(task_ids)])
-            if step == "large_star" and sum(r["violations"] for r in results) == 0:
-                return out_dir, fp
-            prev = out_dir
-    raise RuntimeError(f"connected components did not converge in {components.MAX_ROUNDS} rounds")
-
-
 def run(ctx: RunContext, parts: list[str], cfg: MinHashConfig) -> list[str]:
     """Run the MinHash phases over ``parts``; return the kept parts."""
-    settings = cfg.model_dump(exclude={"index_out"})
-    partitions = cfg.partitions or max(1, len(parts))
-    ids = [part_id(p) for p in parts]
+    partitions = cfg.partitions or ctx.partitions(parts)
     index = index_parts(cfg.index, cfg, first_number=2**31)
-
-    sig_fp = ctx.fingerprint("dedup.minhash.signatures", settings, list(parts))
-    sig_dir = ctx.work_dir("dedup.minhash.signatures", sig_fp)
-    sig_kwargs = {"cfg": cfg, "partitions": partitions, "out_dir": sig_dir}
-    ctx.run_phase(
-        "dedup.minhash.signatures",
-        sig_fp,
-        [
-            Task(pid, signature_task, {"src": p, "part_index": i, **sig_kwargs})
-            for i, (pid, p) in enumerate(zip(ids, parts))
-        ],
+    sigs = ctx.map("dedup.minhash.signatures", parts, partial(signatures, cfg),
+                   cfg.model_dump(exclude={"index_out", "partitions"}), partitions)
+    docs_files = dict(enumerate(sigs.files("docs")))
+    pairs = ctx.reduce(
+        "dedup.minhash.buckets", sigs.shuffled,
+        partial(buckets, index, partitions, cfg.max_bucket_pairs, cfg.verify), [p.as_dict() for p in index],
     )
-
-    buck_fp = ctx.fingerprint("dedup.minhash.buckets", sig_fp, [p.as_dict() for p in index])
-    buck_dir = ctx.work_dir("dedup.minhash.buckets", buck_fp)
-    buck_kwargs = {
-        "map_dir": sig_dir,
-        "map_ids": ids,
-        "partitions": partitions,
-        "index": index,
-        "max_pairs": cfg.max_bucket_pairs,
-        "edge_partitions": partitions,
-        "out_dir": buck_dir,
-    }
-    bucket_ids = [f"p{p:05d}" for p in range(partitions)]
-    ctx.run_phase(
-        "dedup.minhash.buckets",
-        buck_fp,
-        [Task(b, bucket_task, {"partition": p, **buck_kwargs}) for p, b in enumerate(bucket_ids)],
-    )
-
     if cfg.verify:
-        shingle_files = {i: fs.join(sig_dir, f"shingles-{pid}.parquet") for i, pid in enumerate(ids)}
-        shingle_files |= {p.number: p.shingles for p in index}
-        ver_fp = ctx.fingerprint("dedup.minhash.verify", buck_fp)
-        ver_dir = ctx.work_dir("dedup.minhash.verify", ver_fp)
-        edge_paths = [fs.join(ver_dir, f"edges-{p:05d}.parquet") for p in range(partitions)]
-        ctx.run_phase(
-            "dedup.minhash.verify",
-            ver_fp,
-            [
-                Task(
-                    b,
-                    verify_task,
-                    {
-                        "bucket_dir": buck_dir,
-                        "bucket_ids": bucket_ids,
-                        "partition": p,
-                        "shingle_files": shingle_files,
-                        "threshold": cfg.threshold,
-                        "out_path": edge_paths[p],
-                    },
-                )
-                for p, b in enumerate(bucket_ids)
-            ],
-        )
-        edges_fp = ver_fp
-    else:
-        edge_paths = [shard_path(buck_dir, b, p) for b in bucket_ids for p in range(partitions)]
-        edges_fp = buck_fp
-
-    stars_dir, stars_fp = connected_components(ctx, edge_paths, edges_fp, partitions)
-    meta_files = {i: fs.join(sig_dir, f"meta-{pid}.parquet") for i, pid in enumerate(ids)}
-    clu_fp = ctx.fingerprint("dedup.minhash.clusters", stars_fp)
-    clu_dir = ctx.work_dir("dedup.minhash.clusters", clu_fp)
-    ctx.run_phase(
-        "dedup.minhash.clusters",
-        clu_fp,
-        [
-            Task(b, clusters_task, {"stars": components.stars_path(stars_dir, p), "meta_files": meta_files,
-                                    "out_dir": clu_dir, "partition": p})
-            for p, b in enumerate(bucket_ids)
-        ],
-    )
-    removals = [removals_path(clu_dir, p) for p in range(partitions)]
-    kept = apply_removals(ctx, "dedup.minhash", parts, removals, "dedup.minhash", clu_fp)
+        shingle_files = docs_files | {p.number: p.shingles for p in index}
+        pairs = ctx.reduce("dedup.minhash.verify", pairs.shuffled, partial(verify, shingle_files, cfg.threshold),
+                           cfg.threshold)
+    stars = connected_components(ctx, pairs.shuffled)
+    chosen = ctx.map("dedup.minhash.clusters", stars.files("stars"), partial(clusters, docs_files), stars.fingerprint)
+    kept = apply_removals(ctx, "dedup.minhash", parts, chosen.files("remove"), "dedup.minhash", chosen.fingerprint)
     if cfg.index_out:
         write_index(ctx, kept, cfg)
     return kept

@@ -1,8 +1,9 @@
 """The dedup phase API: ``run(ctx, parts) -> parts`` runs the enabled methods in order.
 
 URL (keep newest) -> exact (normalised text) -> MinHash (global, clustered) -> lines (ccNet) ->
-semantic (SemDeDup, optional). Each method is a set of resumable, fingerprinted phases that
-exchange parquet files through their work dirs; none of them knows about Ray.
+semantic (SemDeDup, optional). Each method declares map / shuffle-by-key / reduce phases that the
+runtime (``RunContext.map``, ``reduce``, ``map_documents``) plans, runs and resumes; none of them
+knows about Ray, task planning or work folders.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ def run(ctx: RunContext, parts: list[str]) -> list[str]:
     cfg: DedupConfig = ctx.config.dedup
     if not parts:
         return parts
-    partitions = max(1, len(parts))
+    partitions = ctx.partitions(parts)
     if cfg.url.enabled:
         parts = keyed.run(ctx, parts, "url", "newest", partitions)
     if cfg.exact.enabled:

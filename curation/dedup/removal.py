@@ -1,6 +1,6 @@
 """Removal lists: the global numbers of documents a dedup method drops, applied part by part.
 
-Reduce tasks write the nodes they remove (see ``hashing.node_ids``), sorted, so the apply task of
+Reduce tasks keep the nodes they remove (see ``hashing.node_ids``), sorted, so the apply task of
 one part reads only the row groups covering its node range.
 """
 
@@ -12,15 +12,14 @@ import numpy as np
 import pyarrow as pa
 
 from curation.dedup.hashing import U64, node_row
-from curation.dedup.shuffle import read_key_range
-from curation.io import fs
 from curation.runtime.context import RunContext
+from curation.runtime.rows import read_key_range
 from curation.schema import split_by_reason
 
 
-def write_removals(nodes: np.ndarray, path: str) -> None:
-    """Write the removed ``nodes``, sorted."""
-    fs.write_parquet(pa.table({"node": pa.array(np.sort(nodes), type=pa.uint64())}), path)
+def removal_table(nodes: np.ndarray) -> pa.Table:
+    """The removed ``nodes``, sorted."""
+    return pa.table({"node": pa.array(np.sort(nodes), type=pa.uint64())})
 
 
 def read_removed_rows(paths: list[str], part_index: int) -> np.ndarray:

@@ -14,17 +14,17 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import os
+from functools import partial
 
 import numpy as np
 import pyarrow as pa
 
 from curation.dedup.config import SemanticDedupConfig
-from curation.dedup.hashing import node_ids
+from curation.dedup.hashing import mix64, node_ids
 from curation.dedup.ranking import best_first, priority
-from curation.dedup.removal import apply_removals, write_removals
-from curation.dedup.shuffle import read_partition, write_partitions
+from curation.dedup.removal import apply_removals, removal_table
 from curation.io import fs
-from curation.runtime.context import RunContext, part_id
+from curation.runtime.context import RunContext, TaskOutput
 from curation.runtime.executor import Counters, Task
 from curation.runtime.worker_cache import cached
 
@@ -70,7 +70,7 @@ def vectors(table: pa.Table) -> np.ndarray:
     return col.values.to_numpy(zero_copy_only=False).reshape(len(col), col.type.list_size)
 
 
-def embed_task(src: str, part_index: int, cfg: SemanticDedupConfig, out_path: str) -> Counters:
+def embed_part(cfg: SemanticDedupConfig, src: str, part_index: int) -> TaskOutput:
     docs = fs.read_parquet(src, columns=["id", "text", "date", "quality_score"])
     emb = embed(docs.column("text").to_pylist(), cfg)
     dim = emb.shape[1]
@@ -82,8 +82,7 @@ def embed_task(src: str, part_index: int, cfg: SemanticDedupConfig, out_path: st
             "emb": pa.FixedSizeListArray.from_arrays(pa.array(emb.reshape(-1), pa.float32()), dim),
         }
     )
-    fs.write_parquet(table, out_path)
-    return {"docs": docs.num_rows}
+    return TaskOutput(files={"emb": table}, counters={"docs": docs.num_rows})
 
 
 def kmeans_task(emb_paths: list[str], clusters: int, fit_sample: int, seed: int, out_path: str) -> Counters:
@@ -104,15 +103,14 @@ def kmeans_task(emb_paths: list[str], clusters: int, fit_sample: int, seed: int,
     return {"fit_docs": len(sample), "clusters": k}
 
 
-def assign_task(emb_path: str, centroids_path: str, partitions: int, out_dir: str, task_id: str) -> Counters:
+def assign(centroids_path: str, emb_path: str, part_index: int) -> TaskOutput:
+    """Map: each embedding with its nearest centroid, shuffled by cluster."""
     table = fs.read_parquet(emb_path)
     centroids = vectors(fs.read_parquet(centroids_path))
     cluster = (
         np.argmax(vectors(table) @ centroids.T, axis=1).astype(np.int64) if table.num_rows else np.zeros(0, np.int64)
     )
-    table = table.append_column("cluster", pa.array(cluster))
-    write_partitions(table, cluster % partitions, partitions, out_dir, task_id)
-    return {}
+    return TaskOutput(shuffle=(table.append_column("cluster", pa.array(cluster)), mix64(cluster.astype(np.uint64))))
 
 
 def near_duplicates(emb: np.ndarray, eps: float) -> np.ndarray:
@@ -127,35 +125,26 @@ def near_duplicates(emb: np.ndarray, eps: float) -> np.ndarray:
     return drop
 
 
-def pairs_task(map_dir: str, map_ids: list[str], partition: int, eps: float, out_path: str) -> Counters:
-    table = best_first(read_partition(map_dir, map_ids, partition), group="cluster")
+def cluster_duplicates(eps: float, rows: pa.Table, partition: int) -> TaskOutput:
+    """Reduce: in each cluster of this range, the documents too close to a better-ranked one."""
+    table = best_first(rows, group="cluster")
     cluster = table.column("cluster").to_numpy()
     emb = vectors(table)
     bounds = np.nonzero(np.concatenate([[True], cluster[1:] != cluster[:-1], [True]]))[0] if table.num_rows else [0]
     drop = np.zeros(table.num_rows, dtype=bool)
     for lo, hi in itertools.pairwise(bounds):
         drop[lo:hi] = near_duplicates(emb[lo:hi], eps)
-    write_removals(table.column("node").to_numpy()[drop], out_path)
-    return {"clusters": len(bounds) - 1, "removed": int(drop.sum())}
+    removed = removal_table(table.column("node").to_numpy()[drop])
+    return TaskOutput(files={"remove": removed}, counters={"clusters": len(bounds) - 1, "removed": int(drop.sum())})
 
 
 def run(ctx: RunContext, parts: list[str], cfg: SemanticDedupConfig) -> list[str]:
     """Embed, cluster and remove semantic near-duplicates; return the kept parts."""
-    ids = [part_id(p) for p in parts]
-    partitions = cfg.partitions or max(1, len(parts))
-    settings = cfg.model_dump(exclude={"device", "batch_size"})
-    emb_fp = ctx.fingerprint("dedup.semantic.embed", settings, list(parts))
-    emb_dir = ctx.work_dir("dedup.semantic.embed", emb_fp)
-    emb_paths = [fs.join(emb_dir, f"emb-{pid}.parquet") for pid in ids]
-    ctx.run_phase(
-        "dedup.semantic.embed",
-        emb_fp,
-        [
-            Task(pid, embed_task, {"src": p, "part_index": i, "cfg": cfg, "out_path": emb_paths[i]})
-            for i, (pid, p) in enumerate(zip(ids, parts))
-        ],
-    )
-    km_fp = ctx.fingerprint("dedup.semantic.kmeans", emb_fp, ctx.config.seed)
+    partitions = cfg.partitions or ctx.partitions(parts)
+    settings = cfg.model_dump(exclude={"device", "batch_size", "partitions"})
+    embedded = ctx.map("dedup.semantic.embed", parts, partial(embed_part, cfg), settings)
+    emb_paths = embedded.files("emb")
+    km_fp = ctx.fingerprint("dedup.semantic.kmeans", embedded.fingerprint, ctx.config.seed)
     centroids = fs.join(ctx.work_dir("dedup.semantic.kmeans", km_fp), "centroids.parquet")
     ctx.run_phase(
         "dedup.semantic.kmeans",
@@ -173,40 +162,9 @@ def run(ctx: RunContext, parts: list[str], cfg: SemanticDedupConfig) -> list[str
                 },
             )
         ],
+        kind="reduce",
     )
-    as_fp = ctx.fingerprint("dedup.semantic.assign", km_fp, partitions)
-    as_dir = ctx.work_dir("dedup.semantic.assign", as_fp)
-    ctx.run_phase(
-        "dedup.semantic.assign",
-        as_fp,
-        [
-            Task(
-                pid,
-                assign_task,
-                {
-                    "emb_path": emb_paths[i],
-                    "centroids_path": centroids,
-                    "partitions": partitions,
-                    "out_dir": as_dir,
-                    "task_id": pid,
-                },
-            )
-            for i, pid in enumerate(ids)
-        ],
-    )
-    pr_fp = ctx.fingerprint("dedup.semantic.pairs", as_fp, cfg.eps)
-    pr_dir = ctx.work_dir("dedup.semantic.pairs", pr_fp)
-    removals = [fs.join(pr_dir, f"remove-{p:05d}.parquet") for p in range(partitions)]
-    ctx.run_phase(
-        "dedup.semantic.pairs",
-        pr_fp,
-        [
-            Task(
-                f"p{p:05d}",
-                pairs_task,
-                {"map_dir": as_dir, "map_ids": ids, "partition": p, "eps": cfg.eps, "out_path": removals[p]},
-            )
-            for p in range(partitions)
-        ],
-    )
-    return apply_removals(ctx, "dedup.semantic", parts, removals, "dedup.semantic", pr_fp)
+    assigned = ctx.map("dedup.semantic.assign", emb_paths, partial(assign, centroids), km_fp, partitions)
+    removals = ctx.reduce("dedup.semantic.pairs", assigned.shuffled, partial(cluster_duplicates, cfg.eps), cfg.eps)
+    return apply_removals(ctx, "dedup.semantic", parts, removals.files("remove"), "dedup.semantic",
+                          removals.fingerprint)

@@ -5,6 +5,11 @@ phase's own settings and its inputs (whose paths carry the upstream fingerprints
 threshold and only the phases that depend on it get a new fingerprint and run again; everything
 upstream is found finished on disk. ``docs/``, ``rejects/`` and ``shards/`` are published views
 of the current fingerprints.
+
+Stages declare their phases and the runtime plans the tasks, names the files and runs the shuffles:
+``map_documents`` (documents in, documents out, per part), ``map`` (one task per input file) and
+``reduce`` (one task per partition of a shuffle). A map or reduce function returns a
+``TaskOutput``: tables to keep (``<kind>-<task>.parquet``) and rows to shuffle by a uint64 key.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from curation import __version__
 from curation.io import fs
 from curation.runtime.executor import Counters, Task, run_tasks
+from curation.runtime.shuffle import default_partitions, read_partition, write_partitioned
 from curation.schema import reject_counts
 
 DocumentFn = Callable[[pa.Table], "tuple[pa.Table, pa.Table, dict[str, Any]]"]
@@ -54,6 +61,63 @@ class PhaseRecord:
             "rejected": dict(sorted(self.rejected.items())),
             "counters": dict(sorted(self.counters.items())),
         }
+
+
+@dataclass(frozen=True)
+class TaskOutput:
+    """What a map or reduce function returns; the runtime writes it into the phase folder."""
+
+    files: dict[str, pa.Table] = field(default_factory=dict)
+    """Tables kept as ``<kind>-<task>.parquet`` (read back with ``PhaseOutput.files(kind)``)."""
+    shuffle: tuple[pa.Table, np.ndarray] | None = None
+    """Rows and their uint64 keys, range-partitioned for the next ``reduce``."""
+    counters: Counters = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Shuffled:
+    """Rows shuffled by key: one file per map task, read back one partition at a time."""
+
+    paths: tuple[str, ...]
+    partitions: int
+    fingerprint: str
+
+    def read(self, partition: int) -> pa.Table:
+        return read_partition(list(self.paths), partition)
+
+
+@dataclass(frozen=True)
+class PhaseOutput:
+    """A finished map or reduce phase: its folder, task ids, counters and shuffled rows."""
+
+    fingerprint: str
+    work_dir: str
+    task_ids: tuple[str, ...]
+    results: tuple[Counters, ...]
+    shuffled: Shuffled
+
+    def files(self, kind: str) -> list[str]:
+        return [fs.join(self.work_dir, f"{kind}-{t}.parquet") for t in self.task_ids]
+
+    def total(self, counter: str) -> float:
+        return sum(r.get(counter, 0) for r in self.results)
+
+
+def stage_task(fn: Callable[[Any, int], TaskOutput], item: Any, index: int, shuffled: Shuffled | None,
+               partitions: int, out_dir: str, task_id: str) -> Counters:
+    """Run one map (``item`` is a file) or reduce (``item`` is a partition of ``shuffled``) and write its output."""
+    out = fn(shuffled.read(item) if shuffled is not None else item, index)
+    for kind, table in out.files.items():
+        fs.write_parquet(table, fs.join(out_dir, f"{kind}-{task_id}.parquet"))
+    if out.shuffle is not None:
+        write_partitioned(*out.shuffle, partitions, fs.join(out_dir, f"shuffle-{task_id}.arrow"))
+    return out.counters
+
+
+def file_id(path: str) -> str:
+    """The task id of an input file ``<kind>-<id>.<ext>`` (a part, or an earlier phase's output): ``<id>``."""
+    stem = path.rsplit("/", 1)[-1].split(".", 1)[0]
+    return stem.split("-", 1)[-1]
 
 
 def part_id(path: str) -> str:
@@ -128,11 +192,15 @@ class RunContext:
     def work_dir(self, phase: str, fp: str) -> str:
         return fs.join(self.run_dir, "work", phase, fp)
 
-    def run_phase(self, phase: str, fp: str, tasks: Sequence[Task]) -> list[Counters]:
-        """Run tasks under the phase's work dir, record their counters and return them."""
+    def run_phase(self, phase: str, fp: str, tasks: Sequence[Task], kind: str = "map") -> list[Counters]:
+        """Run tasks under the phase's work dir, record their counters and return them.
+
+        ``kind`` (extract, map or reduce) picks the tasks' memory reservation (``runtime.task_memory_mb``).
+        """
         record = PhaseRecord(phase, fp, self.work_dir(phase, fp))
+        memory_mb = getattr(getattr(getattr(self.config, "runtime", None), "task_memory_mb", None), kind, None)
         start = time.perf_counter()
-        results = run_tasks(phase, tasks, fs.join(record.work_dir, "_done"))
+        results = run_tasks(phase, tasks, fs.join(record.work_dir, "_done"), memory_mb and memory_mb * 2**20)
         record.wall_seconds = time.perf_counter() - start
         aggregate(record, results)
         self.phases.append(record)
@@ -159,6 +227,43 @@ class RunContext:
         ]
         self.run_phase(phase, fp, tasks)
         return [fs.join(out_dir, f"part-{part_id(p)}.parquet") for p in parts]
+
+    def partitions(self, inputs: Sequence[str]) -> int:
+        """Shuffle partitions: ``runtime.shuffle_partitions``, else one per 256 MiB of ``inputs``."""
+        configured = getattr(getattr(self.config, "runtime", None), "shuffle_partitions", None)
+        return configured or default_partitions(list(inputs))
+
+    def map(
+        self, phase: str, inputs: Sequence[str], fn: Callable[[str, int], TaskOutput], settings: Any,
+        partitions: int = 1,
+    ) -> PhaseOutput:
+        """One task per input file: ``fn(path, index)``; its shuffle rows go to ``partitions`` partitions."""
+        return self._stage(phase, list(inputs), [file_id(p) for p in inputs], fn, None, settings, partitions, "map")
+
+    def reduce(
+        self, phase: str, shuffled: Shuffled, fn: Callable[[pa.Table, int], TaskOutput], settings: Any,
+        partitions: int | None = None,
+    ) -> PhaseOutput:
+        """One task per partition of ``shuffled``: ``fn(rows, partition)``; its shuffle rows go to
+        ``partitions`` partitions (default: as many as ``shuffled``)."""
+        items = list(range(shuffled.partitions))
+        ids = [f"p{p:05d}" for p in items]
+        fp_input = {"shuffled": shuffled.fingerprint}
+        return self._stage(phase, items, ids, fn, shuffled, [settings, fp_input], partitions or shuffled.partitions,
+                           "reduce")
+
+    def _stage(self, phase: str, items: list[Any], ids: list[str], fn: Callable[[Any, int], TaskOutput],
+               shuffled: Shuffled | None, settings: Any, partitions: int, kind: str) -> PhaseOutput:
+        fp = self.fingerprint(phase, settings, items if shuffled is None else len(items), partitions)
+        out_dir = self.work_dir(phase, fp)
+        tasks = [
+            Task(t, stage_task, {"fn": fn, "item": item, "index": i, "shuffled": shuffled, "partitions": partitions,
+                                 "out_dir": out_dir, "task_id": t})
+            for i, (t, item) in enumerate(zip(ids, items, strict=True))
+        ]
+        results = self.run_phase(phase, fp, tasks, kind)
+        paths = tuple(fs.join(out_dir, f"shuffle-{t}.arrow") for t in ids)
+        return PhaseOutput(fp, out_dir, tuple(ids), tuple(results), Shuffled(paths, partitions, fp))
 
     def reject_files(self) -> list[tuple[str, str]]:
         """(phase, path) of every rejects file written by the phases of this run."""

@@ -1,14 +1,17 @@
 """Run a phase's tasks on Ray (or in-process when Ray is not started) with resume.
 
 Each task writes its own outputs atomically and then a completion marker holding its counters.
-A re-run reads the markers and submits only the tasks that have none, so finished work is never
-redone and a crash can never leave a marker without its outputs.
+When every task of the phase is done, the driver folds the markers into one phase marker
+(``_phase.done.json``) and removes them, so a finished phase leaves one marker, not one per task.
+A re-run lists the marker folder once (no request per task) and submits only the tasks that have
+no marker, so finished work is never redone and a crash can never leave a marker without its outputs.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +20,8 @@ from tqdm.auto import tqdm
 from curation.io import fs
 
 Counters = dict[str, Any]
+PHASE_MARKER = "_phase.done.json"
+MARKER_SUFFIX = ".done.json"
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,28 @@ def configure(*, use_ray: bool, max_in_flight: int, max_retries: int = 3, progre
 
 
 def marker_path(marker_dir: str, task_id: str) -> str:
-    return fs.join(marker_dir, f"{task_id}.done.json")
+    return fs.join(marker_dir, f"{task_id}{MARKER_SUFFIX}")
+
+
+def finished_tasks(marker_dir: str, task_ids: Sequence[str]) -> tuple[dict[str, Counters], bool]:
+    """Counters of the tasks already done, and whether they come from the phase marker (one listing)."""
+    names = {path.rsplit("/", 1)[-1] for path in fs.listdir(marker_dir, MARKER_SUFFIX)}
+    if PHASE_MARKER in names:
+        return fs.read_json(fs.join(marker_dir, PHASE_MARKER)), True
+    found = [t for t in task_ids if f"{t}{MARKER_SUFFIX}" in names]
+    with ThreadPoolExecutor(max_workers=16) as pool:  # object stores answer reads in parallel
+        counters = list(pool.map(lambda t: fs.read_json(marker_path(marker_dir, t)), found))
+    return dict(zip(found, counters)), False
+
+
+def fold_markers(marker_dir: str, results: dict[str, Counters]) -> None:
+    """Write the phase marker, then remove the task markers it replaces."""
+    fs.write_json(fs.join(marker_dir, PHASE_MARKER), {t: {k: v for k, v in c.items() if k != "resumed"}
+                                                      for t, c in results.items()})
+    stale = [p for p in fs.listdir(marker_dir, MARKER_SUFFIX) if not p.endswith("/" + PHASE_MARKER)]
+    if stale:
+        fsys, _ = fs.filesystem(marker_dir)
+        fsys.rm([fs.filesystem(p)[1] for p in stale])  # one bulk request on object stores
 
 
 def _run_and_mark(task: Task, marker: str) -> Counters:
@@ -60,19 +86,18 @@ def _run_and_mark(task: Task, marker: str) -> Counters:
     return counters
 
 
-def run_tasks(phase: str, tasks: Sequence[Task], marker_dir: str) -> list[Counters]:
-    """Run ``tasks`` (skipping those already marked done); return their counters in task order."""
+def run_tasks(phase: str, tasks: Sequence[Task], marker_dir: str, memory: int | None = None) -> list[Counters]:
+    """Run ``tasks`` (skipping those already marked done); return their counters in task order.
+
+    ``memory`` (bytes) is the Ray memory reservation of each task, so large tasks do not
+    over-commit a node; capped at the largest node's memory so that a task stays schedulable.
+    """
     ids = [t.task_id for t in tasks]
     if len(set(ids)) != len(ids):
         raise ValueError(f"phase {phase}: duplicate task ids")
-    results: dict[str, Counters] = {}
-    pending: list[Task] = []
-    for task in tasks:
-        marker = marker_path(marker_dir, task.task_id)
-        if fs.exists(marker):
-            results[task.task_id] = {**fs.read_json(marker), "resumed": True}
-        else:
-            pending.append(task)
+    done, folded = finished_tasks(marker_dir, ids)
+    results = {t: {**done[t], "resumed": True} for t in ids if t in done}
+    pending = [task for task in tasks if task.task_id not in results]
     bar = tqdm(
         total=len(tasks), initial=len(results), desc=phase, unit="task", disable=not SETTINGS.progress, leave=False
     )
@@ -88,7 +113,7 @@ def run_tasks(phase: str, tasks: Sequence[Task], marker_dir: str) -> list[Counte
 
     try:
         if SETTINGS.use_ray and pending:
-            _run_on_ray(pending, marker_dir, record)
+            _run_on_ray(pending, marker_dir, record, memory)
         else:
             for task in pending:
                 try:
@@ -98,13 +123,21 @@ def run_tasks(phase: str, tasks: Sequence[Task], marker_dir: str) -> list[Counte
                 record(task.task_id, counters)
     finally:
         bar.close()
+    if pending or not folded:
+        fold_markers(marker_dir, results)
     return [results[t] for t in ids]
 
 
-def _run_on_ray(pending: list[Task], marker_dir: str, record: Callable[[str, Counters], None]) -> None:
+def _run_on_ray(
+    pending: list[Task], marker_dir: str, record: Callable[[str, Counters], None], memory: int | None
+) -> None:
     import ray
 
-    remote = ray.remote(_run_and_mark).options(max_retries=SETTINGS.max_retries, retry_exceptions=False)
+    options: dict[str, Any] = {"max_retries": SETTINGS.max_retries, "retry_exceptions": False}
+    if memory:
+        largest = max((n["Resources"].get("memory", 0) for n in ray.nodes() if n["Alive"]), default=0)
+        options["memory"] = int(min(memory, largest)) if largest else None
+    remote = ray.remote(_run_and_mark).options(**{k: v for k, v in options.items() if v is not None})
     queue = list(reversed(pending))
     in_flight: dict[Any, str] = {}
     try:

@@ -1,9 +1,7 @@
-"""File-based shuffle between tasks of consecutive phases.
+"""Reading only part of a parquet file: rows by number, or rows whose sorted key lies in a range.
 
-A map task writes one parquet file per (task, partition) into its phase work dir; a reduce task
-reads its partition from every map task's output. Every file is written (empty ones too), so a
-reduce never needs to list a folder and the result depends only on the map outputs, not on the
-number of workers or the order in which tasks finished.
+Part files and removal lists are written in row groups (``fs.PARQUET_OPTIONS``), so a task that
+needs a few rows of another task's output reads the row groups holding them, not the whole file.
 """
 
 from __future__ import annotations
@@ -14,25 +12,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curation.io import fs
-
-
-def shard_path(out_dir: str, task_id: str, partition: int) -> str:
-    return fs.join(out_dir, f"map-{task_id}", f"p{partition:05d}.parquet")
-
-
-def write_partitions(table: pa.Table, partitions: np.ndarray, n: int, out_dir: str, task_id: str) -> None:
-    """Write the rows of ``table`` to their ``partitions`` (one int per row), one file per partition."""
-    order = np.argsort(partitions, kind="stable")
-    table = table.take(pa.array(order))
-    bounds = np.searchsorted(partitions[order], np.arange(n + 1), side="left")
-    for p in range(n):
-        fs.write_parquet(table.slice(bounds[p], bounds[p + 1] - bounds[p]), shard_path(out_dir, task_id, p))
-
-
-def read_partition(map_dir: str, task_ids: list[str], partition: int) -> pa.Table:
-    """Partition ``partition`` of every map task, concatenated in task order."""
-    tables = [fs.read_parquet(shard_path(map_dir, t, partition)) for t in task_ids]
-    return pa.concat_tables(tables) if tables else pa.table({})
 
 
 def read_rows(path: str, rows: np.ndarray, columns: list[str] | None = None) -> pa.Table:
