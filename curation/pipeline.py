@@ -63,6 +63,7 @@ def extract_phase(ctx: RunContext, tasks: list[Any] | None = None) -> list[str]:
         "extract",
         fp,
         [Task(t.task_id, extract_task, {"task": t, "write_rejects": cfg.output.write_rejects, **kwargs}) for t in tasks],
+        kind="extract",
     )
     return [fs.join(out_dir, f"part-{t.task_id}.parquet") for t in tasks]
 
