@@ -13,7 +13,8 @@ from curation.common import order_stats
 from curation.config import parse_config
 from curation.filters.phases import PERCENTILE, THRESHOLDS_FILE, run
 from curation.io import fs
-from curation.runtime.context import RunContext
+from curation.runtime.context import RunContext, part_id
+from curation.runtime.executor import finished_tasks
 from curation.schema import get_signal
 
 
@@ -21,9 +22,11 @@ def values_of(part: str) -> np.ndarray:
     return fs.read_parquet(part, columns=["x"]).column("x").to_numpy()
 
 
-def task_summaries(ctx: RunContext, phase: str) -> list[dict]:
-    """What every task of every pass of ``phase`` returned to the driver (its markers)."""
-    return [fs.read_json(m) for r in ctx.phases if r.name == phase for m in fs.listdir(fs.join(r.work_dir, "_done"))]
+def task_summaries(ctx: RunContext, phase: str, parts: list[str]) -> list[dict]:
+    """What every task of every pass of ``phase`` returned to the driver (as its markers keep it)."""
+    ids = [part_id(p) for p in parts]
+    return [counters for r in ctx.phases if r.name == phase
+            for counters in finished_tasks(fs.join(r.work_dir, "_done"), ids)[0].values()]
 
 
 @pytest.mark.parametrize("limit", [order_stats.COLLECT_LIMIT, 40])
@@ -41,7 +44,7 @@ def test_percentile_equals_numpy_from_bucket_summaries(tmp_path: Path, limit: in
     for q in (0, 5, 33.3, 50, 62.5, 90, 99.9, 100):
         got = order_stats.percentile(ctx, "agg.percentile", parts, values_of, q, collect_limit=limit)
         assert got == float(np.percentile(everything, q)), q
-    summaries = task_summaries(ctx, "agg.percentile")
+    summaries = task_summaries(ctx, "agg.percentile", parts)
     collected = sum(len(bucket) for s in summaries for bucket in s.get("values", []))
     digits = max(len(d) for s in summaries for d, _ in s.get("digits", []))
     passes = len({r.fingerprint for r in ctx.phases})
@@ -58,12 +61,12 @@ def test_kl_threshold_is_numpy_percentile_without_collecting_the_signal(tmp_path
     ctx, parts = make_run(tmp_path, texts, [])
     run(ctx, parts)
     kl_record = next(r for r in ctx.phases if r.name == "filters.kl")
-    kl = np.concatenate([get_signal(fs.read_parquet(p), "kl_divergence").to_numpy()
-                         for p in fs.listdir(kl_record.work_dir, ".parquet")])
+    kl_parts = fs.listdir(kl_record.work_dir, ".parquet")
+    kl = np.concatenate([get_signal(fs.read_parquet(p), "kl_divergence").to_numpy() for p in kl_parts])
     decide = next(r for r in ctx.phases if r.name == "filters.decide")
     used = fs.read_json(fs.join(decide.work_dir, THRESHOLDS_FILE))
     assert used["default"]["kl.max_kl"] == float(np.percentile(kl, 90))
     # the KL phase's own histogram is the first pass; one collecting pass returns only the bucket's values
-    summaries = task_summaries(ctx, PERCENTILE)
+    summaries = task_summaries(ctx, PERCENTILE, kl_parts)
     assert len({r.fingerprint for r in ctx.phases if r.name == PERCENTILE}) == 1
     assert sum(len(b) for s in summaries for b in s["values"]) <= 2 < len(kl)

@@ -6,10 +6,12 @@ import json
 import random
 import shutil
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from rich.console import Console
 
+from curation.io import fs
 from curation.schema import SHARD_SCHEMA
 from curation.stats import StatsError, compute_run_stats, load_run_stats, print_run_stats, stats_command
 from curation.stats.shards import segments
@@ -92,7 +94,7 @@ def test_stats_command_prints_tables_and_json(run, capsys, tmp_path):
     console = Console(record=True, width=160)
     print_run_stats(printed, console)
     text = console.export_text()
-    for title in ("Funnel", "Documents", "By source", "Duplicate clusters", "Shards", "quality.threshold"):
+    for title in ("Funnel", "Documents", "URLs on", "By source", "Duplicate clusters", "Shards", "quality.threshold"):
         assert title in text
 
 
@@ -174,3 +176,28 @@ def test_agrees_with_the_pack_phase_on_real_shards(tmp_path):
     assert stats["shards"]["splits"]["validation"]["rows"] == counts["validation_rows"] > 0
     assert stats["documents"]["tokens"]["sum"] == counts["tokens"]
     assert sum(e["tokens"] for e in stats["documents"]["shares"]["source"].values()) == counts["tokens"]
+
+
+def test_statistics_are_merged_summaries_whatever_the_id_ranges(run, tmp_path, monkeypatch):
+    """Per-file summaries are O(distinct values), and splitting the id ranges changes no figure."""
+    from curation.stats import documents, tokens
+
+    root, truth, stats = run
+    summary = documents.file_summary(str(root / "docs" / "part-00000.parquet"))
+    assert len(summary["chars"]) <= 2000 and summary["documents"] == truth["documents"] // 2
+    flat = pa.table({"text": ["abc"] * 5000, "url": [f"https://H{j % 7}.org/{j}" for j in np.arange(5000) % 1000],
+                     "quality_score": [0.25] * 5000})
+    fs.write_parquet(flat, str(tmp_path / "part-00000.parquet"))
+    big = documents.file_summary(str(tmp_path / "part-00000.parquet"))
+    assert big["chars"] == {3.0: 5000} and big["quality_score"] == {0.25: 5000}  # a map of values, not documents
+    assert abs(big["urls"].count() - 1000) < 30 and round(big["hosts"].count()) == 7  # HyperLogLog estimates
+    monkeypatch.setattr(tokens, "PARTITION_SEGMENTS", 7)  # ~30 id ranges, each its own task
+    again = compute_run_stats(str(root), write=False)
+    assert tokens.partition_count(truth["documents"], truth["documents"]) > 5
+    assert {k: again[k] for k in ("documents", "shards")} == {k: stats[k] for k in ("documents", "shards")}
+
+
+def test_statistics_as_ray_tasks(run, ray_local):
+    root, _, stats = run
+    on_ray = compute_run_stats(str(root), write=False)
+    assert {k: on_ray[k] for k in ("documents", "shards", "dedup")} == {k: stats[k] for k in ("documents", "shards", "dedup")}

@@ -120,7 +120,12 @@ def select(
 
 def percentile_ranks(n: int, q: float) -> tuple[int, int, float]:
     """(lower rank, upper rank, weight of the upper) of ``np.percentile``'s linear interpolation."""
-    virtual = (n - 1) * (np.float64(q) / 100)
+    return quantile_ranks(n, np.float64(q) / 100)
+
+
+def quantile_ranks(n: int, fraction: float) -> tuple[int, int, float]:
+    """``percentile_ranks`` for ``np.quantile``'s ``fraction`` in [0, 1]."""
+    virtual = (n - 1) * np.float64(fraction)
     if virtual >= n - 1:
         return n - 1, n - 1, 0.0
     lower = int(np.floor(virtual))

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from curation.common.files import part_files
 from curation.io import fs
-from curation.stats.summary import describe, int_counts
+from curation.stats.summary import add_counts, describe_counts, int_counts, value_counts
 
 SIZE_COLUMNS = ("cluster_size", "size", "sizes", "n", "count")
 ID_COLUMNS = ("cluster_id", "cluster", "component")
@@ -63,7 +63,8 @@ def cluster_stats(run_dir: str, manifest: dict[str, Any]) -> dict[str, Any]:
     cluster spans two files."""
     out: dict[str, Any] = {}
     for phase, folder in dedup_work_dirs(run_dir, manifest):
-        found, errors = [], []
+        found: dict[float, int] = {}  # cluster size -> clusters, added file by file
+        seen, errors = False, []
         for path in part_files(folder, (".parquet", ".json"), recursive=True):
             name = path.rsplit("/", 1)[-1]
             if "cluster" not in name:
@@ -76,17 +77,18 @@ def cluster_stats(run_dir: str, manifest: dict[str, Any]) -> dict[str, Any]:
             if sizes is None:
                 errors.append(f"{name}: no cluster size or id column")
                 continue
-            found.append(sizes)
+            add_counts(found, value_counts(sizes[sizes > 1]))
+            seen = True
         if errors:
             out[phase] = {"error": "; ".join(errors)}
-        elif found:
-            sizes = np.concatenate(found)
-            sizes = sizes[sizes > 1]
+        elif seen:
+            clusters = sum(found.values())
+            documents = int(sum(size * n for size, n in found.items()))
             out[phase] = {
-                "clusters": int(sizes.size),
-                "documents": int(sizes.sum()),
-                "duplicates": int((sizes - 1).sum()),  # documents beyond one per cluster
-                "sizes": describe(sizes, bins=0),
-                "size_counts": int_counts(sizes) if sizes.size else {},
+                "clusters": clusters,
+                "documents": documents,
+                "duplicates": documents - clusters,  # documents beyond one per cluster
+                "sizes": describe_counts(found, bins=0),
+                "size_counts": int_counts(found),
             }
     return out

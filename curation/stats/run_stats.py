@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import reduce
 from typing import Any
 
-
+from curation.common.files import part_files
 from curation.io import fs
+from curation.stats import documents, shards, tokens
 from curation.stats.dedup import cluster_stats
-from curation.stats.documents import document_stats, document_table
 from curation.stats.funnel import funnel_rows, report_console
-from curation.stats.shards import shard_stats
 from curation.stats.tables import print_run_stats
+from curation.stats.tasks import map_tasks
 
 SECTIONS = ("meta", "funnel", "documents", "shards", "dedup")
-STATS_VERSION = 1
+STATS_VERSION = 2  # 2: distinct_urls/distinct_hosts, quality scores summarised at 5 decimals
 
 
 class StatsError(ValueError):
@@ -53,17 +54,35 @@ def funnel_stats(manifest: dict[str, Any], shards: dict[str, Any] | None, docume
     }
 
 
+def gather(shard_dir: str, doc_dir: str | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(shard statistics, document statistics) of a shard folder and a docs folder (None when
+    empty): per-file summaries, then per-id-range summaries, run by ``map_tasks`` and merged here."""
+    shard_files = part_files(shard_dir, recursive=True)
+    doc_files = part_files(doc_dir, recursive=True) if doc_dir else []
+    per_shard = map_tasks(shards.file_summary, [(f,) for f in shard_files])
+    per_doc = map_tasks(documents.file_summary, [(f,) for f in doc_files])
+    splits = [shards.split_of(f, shard_dir) for f in shard_files]
+    parts = tokens.partition_count(sum(s["segments"] for s in per_shard), sum(d["documents"] for d in per_doc))
+    calls = [(list(zip(shard_files, splits)), doc_files, p, parts) for p in range(parts)] if shard_files else []
+    per_range = map_tasks(tokens.partition_task, calls)
+    shard_stats = shards.shard_section(shard_dir, splits, per_shard, per_range) if shard_files else None
+    doc_stats = None
+    if doc_files:
+        doc_stats = documents.document_stats(reduce(documents.add_file, per_doc),
+                                             tokens.merge_partitions(per_range) if per_range else None)
+    return shard_stats, doc_stats
+
+
 def compute_run_stats(run_dir: str, write: bool = True) -> dict[str, Any]:
     """Compute every statistic of a run folder and (by default) write ``DIR/stats/<section>.json``."""
     run_dir = run_dir.rstrip("/")
     manifest, digest = _manifest(run_dir)
-    shards, doc_tokens = shard_stats(fs.join(run_dir, "shards"))
-    docs = document_table(fs.join(run_dir, "docs"))
+    shard_stats, doc_stats = gather(fs.join(run_dir, "shards"), fs.join(run_dir, "docs"))
     stats = {
         "meta": {"run_dir": run_dir, "manifest_sha256": digest, "stats_version": STATS_VERSION},
-        "funnel": funnel_stats(manifest, shards, docs.num_rows if docs is not None else None),
-        "documents": document_stats(docs, doc_tokens) if docs is not None else None,
-        "shards": shards,
+        "funnel": funnel_stats(manifest, shard_stats, doc_stats["documents"] if doc_stats else None),
+        "documents": doc_stats,
+        "shards": shard_stats,
         "dedup": cluster_stats(run_dir, manifest),
     }
     if write:
@@ -100,10 +119,10 @@ def run_or_shard_stats(folder: str) -> dict[str, Any]:
             return compute_run_stats(folder)
         except PermissionError:  # a read-only run folder: show the stats without storing them
             return compute_run_stats(folder, write=False)
-    shards, _ = shard_stats(folder)
-    if shards is None:
+    shard_stats, _ = gather(folder, None)
+    if shard_stats is None:
         raise StatsError(f"{folder} is neither a run folder (docs/, manifest.json) nor a shard folder (*.parquet)")
-    return {"meta": {"shard_dir": folder, "stats_version": STATS_VERSION}, "shards": shards}
+    return {"meta": {"shard_dir": folder, "stats_version": STATS_VERSION}, "shards": shard_stats}
 
 
 def stats_command(run_dir: str, as_json: bool) -> None:

@@ -1,7 +1,10 @@
 """Statistics of packed shards, computed from ``cu_seqlens``/``doc_ids``/``seg_offsets`` only.
 
 ``input_ids`` is never read: every row's segment lengths are the differences of its
-``cu_seqlens``, so rows, tokens, padding and documents per row come from the small columns.
+``cu_seqlens``, so rows, tokens, padding and documents per row come from the small columns, one
+summary per shard file. Figures per document (documents, split documents, tokens per document)
+need a document's pieces together, which may sit in several files: ``stats.tokens`` gathers them
+in tasks that each own a range of document ids. Only summaries reach the driver.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curation.common.files import part_files, read_columns
+from curation.common.files import read_columns
 from curation.io import fs
-from curation.stats.summary import describe, int_counts
+from curation.stats.summary import add_counts, describe_counts, int_counts, value_counts
 
 SHARD_COLUMNS = ["cu_seqlens", "doc_ids", "seg_offsets"]
 SPLIT_NAMES = ("train", "validation", "valid", "val", "test")
@@ -61,90 +64,88 @@ def segments(table: pa.Table) -> dict[str, np.ndarray | pa.Array]:
     }
 
 
-class ShardAccumulator:
-    """Folds shard files one at a time, keeping only per-segment numbers of real documents."""
-
-    def __init__(self) -> None:
-        self.files = 0
-        self.rows = 0
-        self.tokens = 0
-        self.pad_tokens = 0
-        self.seq_lens: set[int] = set()
-        self.docs_per_row: list[np.ndarray] = []
-        self.doc_segments: list[pa.Table] = []
-
-    def add(self, table: pa.Table) -> None:
-        seg = segments(table)
-        pad = pc.equal(seg["doc_id"], "").to_numpy(zero_copy_only=False)
-        self.files += 1
-        self.rows += table.num_rows
-        self.tokens += int(seg["row_tokens"].sum())
-        self.pad_tokens += int(seg["length"][pad].sum())
-        self.seq_lens.update(int(x) for x in np.unique(seg["row_tokens"]))
-        self.docs_per_row.append(np.bincount(seg["row"][~pad], minlength=table.num_rows))
-        keep = pa.array(~pad)
-        self.doc_segments.append(
-            pa.table(
-                {
-                    "id": seg["doc_id"].filter(keep),
-                    "tokens": pa.array(seg["length"][~pad]),
-                    "split": pa.array(seg["offset"][~pad] > 0),
-                }
-            )
-        )
-
-    def document_tokens(self) -> pa.Table:
-        """``id, tokens, segments, split`` per document (tokens include its BOS/EOS)."""
-        if not self.doc_segments:
-            return pa.table({"id": pa.array([], pa.string()), "tokens": pa.array([], pa.int64()),
-                             "segments": pa.array([], pa.int64()), "split": pa.array([], pa.bool_())})
-        grouped = pa.concat_tables(self.doc_segments).group_by("id").aggregate(
-            [("tokens", "sum"), ("id", "count"), ("split", "any")]
-        )
-        return pa.table({"id": grouped["id"], "tokens": grouped["tokens_sum"],
-                         "segments": grouped["id_count"], "split": grouped["split_any"]})
-
-    def summary(self) -> dict[str, Any]:
-        docs = self.document_tokens()
-        n_docs = docs.num_rows
-        split = int(pc.sum(docs["split"]).as_py() or 0)
-        docs_per_row = np.concatenate(self.docs_per_row) if self.docs_per_row else np.array([])
-        return {
-            "files": self.files,
-            "rows": self.rows,
-            "seq_len": max(self.seq_lens) if self.seq_lens else None,
-            "tokens": self.tokens,
-            "document_tokens": self.tokens - self.pad_tokens,
-            "pad_tokens": self.pad_tokens,
-            "padding_share": round(self.pad_tokens / self.tokens, 6) if self.tokens else 0.0,
-            "documents": n_docs,
-            "segments": int(pc.sum(docs["segments"]).as_py() or 0),
-            "split_documents": split,
-            "split_share": round(split / n_docs, 6) if n_docs else 0.0,
-            "documents_per_row": {**describe(docs_per_row, bins=0), "counts": int_counts(docs_per_row)},
-            "tokens_per_document": describe(docs["tokens"], log=True),
-        }
+def file_summary(path: str) -> dict[str, Any]:
+    """Per-row figures of one shard file: rows, tokens, padding, segments, documents per row."""
+    table = read_columns(path, SHARD_COLUMNS)
+    seg = segments(table)
+    pad = pc.equal(seg["doc_id"], "").to_numpy(zero_copy_only=False)
+    return {
+        "files": 1,
+        "rows": table.num_rows,
+        "tokens": int(seg["row_tokens"].sum()),
+        "pad_tokens": int(seg["length"][pad].sum()),
+        "segments": int((~pad).sum()),
+        "seq_lens": {int(x) for x in np.unique(seg["row_tokens"])},
+        "docs_per_row": value_counts(np.bincount(seg["row"][~pad], minlength=table.num_rows)),
+    }
 
 
-def shard_stats(folder: str) -> tuple[dict[str, Any] | None, pa.Table]:
-    """(shard statistics per split and in total, tokens per document) of a shard folder.
+def add_file(total: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
+    """Merge two ``file_summary`` results (or a running total); returns ``total``."""
+    for key, value in part.items():
+        if key == "seq_lens":
+            total[key] = total.get(key, set()) | value
+        elif key == "docs_per_row":
+            add_counts(total.setdefault(key, {}), value)
+        else:
+            total[key] = total.get(key, 0) + value
+    return total
 
-    Returns ``(None, empty)`` when the folder holds no shards.
-    """
-    files = part_files(folder, recursive=True)
-    if not files:
-        return None, ShardAccumulator().document_tokens()
-    total = ShardAccumulator()
-    splits: dict[str, ShardAccumulator] = {}
-    for path in files:
-        table = read_columns(path, SHARD_COLUMNS)
-        total.add(table)
-        splits.setdefault(split_of(path, folder), ShardAccumulator()).add(table)
+
+def summary(files: dict[str, Any], docs: dict[str, Any]) -> dict[str, Any]:
+    """The statistics of a set of shard files from their merged ``file_summary`` and the merged
+    per-document summary of ``stats.tokens`` (documents, split documents, tokens per document)."""
+    tokens, pad = files.get("tokens", 0), files.get("pad_tokens", 0)
+    n_docs, split = docs.get("documents", 0), docs.get("split_documents", 0)
+    per_row = files.get("docs_per_row", {})
+    return {
+        "files": files.get("files", 0),
+        "rows": files.get("rows", 0),
+        "seq_len": max(files["seq_lens"]) if files.get("seq_lens") else None,
+        "tokens": tokens,
+        "document_tokens": tokens - pad,
+        "pad_tokens": pad,
+        "padding_share": round(pad / tokens, 6) if tokens else 0.0,
+        "documents": n_docs,
+        "segments": files.get("segments", 0),
+        "split_documents": split,
+        "split_share": round(split / n_docs, 6) if n_docs else 0.0,
+        "documents_per_row": {**describe_counts(per_row, bins=0), "counts": int_counts(per_row)},
+        "tokens_per_document": describe_counts(docs.get("tokens", {}), log=True),
+    }
+
+
+def shard_section(
+    folder: str, splits: list[str], per_file: list[dict[str, Any]], per_docs: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Shard statistics per split and in total: ``splits[i]`` is the split of file ``i``,
+    ``per_docs`` the ``stats.tokens`` partition summaries."""
+    total: dict[str, Any] = {}
+    by_split: dict[str, dict[str, Any]] = {}
+    for split, part in zip(splits, per_file):
+        add_file(total, part)
+        add_file(by_split.setdefault(split, {}), part)
     manifest_path = fs.join(folder, "manifest.json")
     manifest = fs.read_json(manifest_path) if fs.exists(manifest_path) else {}
-    out = {
+
+    def docs(key: str | None) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for part in per_docs:
+            add_document_summary(merged, part["total"] if key is None else part["splits"].get(key, {}))
+        return merged
+
+    return {
         "manifest": {k: manifest[k] for k in MANIFEST_KEYS if k in manifest},
-        "total": total.summary(),
-        "splits": {name: acc.summary() for name, acc in sorted(splits.items())} if len(splits) > 1 else {},
+        "total": summary(total, docs(None)),
+        "splits": {name: summary(by_split[name], docs(name)) for name in sorted(by_split)} if len(by_split) > 1 else {},
     }
-    return out, total.document_tokens()
+
+
+def add_document_summary(total: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
+    """Merge per-document summaries (``documents``, ``split_documents``, ``tokens`` value counts)."""
+    for key, value in part.items():
+        if key == "tokens":
+            add_counts(total.setdefault(key, {}), value)
+        else:
+            total[key] = total.get(key, 0) + value
+    return total

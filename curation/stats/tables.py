@@ -80,7 +80,8 @@ def print_run_stats(stats: dict[str, Any], console: Console | None = None) -> No
         console.print(funnel_rows_table(funnel["phases"]))
     docs = stats.get("documents")
     if docs:
-        console.print(distribution_table(f"Documents ({docs['documents']:,})", {
+        sources = f", from about {docs['distinct_urls']:,} URLs on {docs['distinct_hosts']:,} hosts"
+        console.print(distribution_table(f"Documents ({docs['documents']:,}{sources})", {
             "chars": docs["chars"], "tokens (packed)": docs["tokens"], "quality_score": docs["quality_score"],
         }))
         for key, shares in docs["shares"].items():
