@@ -66,7 +66,7 @@ def test_kl_threshold_is_numpy_percentile_without_collecting_the_signal(tmp_path
     decide = next(r for r in ctx.phases if r.name == "filters.decide")
     used = fs.read_json(fs.join(decide.work_dir, THRESHOLDS_FILE))
     assert used["default"]["kl.max_kl"] == float(np.percentile(kl, 90))
-    # the KL phase's own histogram is the first pass; one collecting pass returns only the bucket's values
+    # the KL phase's own histogram is the first pass; one collecting pass returns only one bucket's values
     summaries = task_summaries(ctx, PERCENTILE, kl_parts)
     assert len({r.fingerprint for r in ctx.phases if r.name == PERCENTILE}) == 1
-    assert sum(len(b) for s in summaries for b in s["values"]) <= 2 < len(kl)
+    assert sum(len(b) for s in summaries for b in s["values"]) < len(kl) // 4

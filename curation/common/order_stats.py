@@ -5,10 +5,11 @@ IEEE-754 bits, sign folded); a task returns the sparse histogram of its keys' ne
 prefix, the driver adds the tasks' histograms (O(distinct digits), never O(documents)), finds the
 digit that holds the wanted rank and asks again one digit deeper. Once the bucket holding the rank
 is small (``collect_limit``) its values are collected and the rank read off exactly; at full depth
-every value of the bucket is the same and is its key. Digits of 24, 20 and 20 bits: a bucket of
-the first pass spans 1/4096 of a binade, so one counting pass (fused into the phase that computes
-the values) and one collecting pass usually suffice. Percentiles interpolate as ``np.percentile``
-(linear) and equal it bit for bit.
+every value of the bucket is the same and is its key. Four 16-bit digits: a histogram has at most
+65,536 entries (in practice 16 per binade the values span), and a bucket of the first pass holds
+1/16 of a binade, so up to a few million values one counting pass (fused into the phase that
+computes the values) and one collecting pass suffice; each further pass divides the bucket by up
+to 65,536. Percentiles interpolate as ``np.percentile`` (linear) and equal it bit for bit.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from curation.runtime.context import RunContext, part_id
 from curation.runtime.executor import Counters, Task
 
-DIGITS = (24, 20, 20)
+DIGITS = (16, 16, 16, 16)
 COLLECT_LIMIT = 1 << 16
 """Values a collecting pass may return for one bucket (whole, on the driver)."""
 Bucket = tuple[int, int]
@@ -40,18 +41,38 @@ def unsortable(key: int) -> float:
     return float(np.array(bits ^ SIGN if bits & SIGN else ~bits, dtype=np.uint64).view(np.float64))
 
 
-def _in_bucket(keys: np.ndarray, bucket: Bucket) -> np.ndarray:
+def _prefix(keys: np.ndarray, level: int) -> np.ndarray:
+    return keys >> np.uint64(64 - sum(DIGITS[:level]))
+
+
+def in_bucket(keys: np.ndarray, bucket: Bucket) -> np.ndarray:
+    """Mask of the keys inside ``bucket``."""
     level, prefix = bucket
-    return keys >> np.uint64(64 - sum(DIGITS[:level])) == np.uint64(prefix) if level else np.ones(len(keys), bool)
+    return _prefix(keys, level) == np.uint64(prefix) if level else np.ones(len(keys), bool)
 
 
-def digit_counts(keys: np.ndarray, bucket: Bucket) -> list[list[int]]:
-    """[digits, counts] of the next digit of the keys inside ``bucket`` (sparse, sorted)."""
+def below_bucket(keys: np.ndarray, bucket: Bucket) -> np.ndarray:
+    """Mask of the keys ordered before every key of ``bucket``."""
+    level, prefix = bucket
+    return _prefix(keys, level) < np.uint64(prefix) if level else np.zeros(len(keys), bool)
+
+
+def child(bucket: Bucket, digit: int) -> Bucket:
+    level, prefix = bucket
+    return level + 1, (prefix << DIGITS[level]) | digit
+
+
+def digit_counts(keys: np.ndarray, bucket: Bucket, weights: np.ndarray | None = None) -> list[list[int]]:
+    """[digits, counts] (and, with ``weights``, their sums) of the next digit of the keys inside
+    ``bucket``; sparse and sorted, so as large as the distinct digits present (at most 65,536)."""
     level = bucket[0]
-    shift = np.uint64(64 - sum(DIGITS[: level + 1]))
-    digits = (keys[_in_bucket(keys, bucket)] >> shift) & np.uint64((1 << DIGITS[level]) - 1)
-    uniq, counts = np.unique(digits, return_counts=True)
-    return [uniq.tolist(), counts.tolist()]
+    inside = in_bucket(keys, bucket)
+    digits = (keys[inside] >> np.uint64(64 - sum(DIGITS[: level + 1]))) & np.uint64((1 << DIGITS[level]) - 1)
+    uniq, index, counts = np.unique(digits, return_inverse=True, return_counts=True)
+    if weights is None:
+        return [uniq.tolist(), counts.tolist()]
+    sums = np.bincount(index, weights=weights[inside], minlength=len(uniq)).astype(np.int64)
+    return [uniq.tolist(), counts.tolist(), sums.tolist()]
 
 
 def merge_counts(summaries: Sequence[Sequence[Sequence[int]]]) -> dict[int, int]:
@@ -68,7 +89,7 @@ def pass_task(read: Callable[[str], np.ndarray], src: str, buckets: list[Bucket]
     values = np.asarray(read(src), dtype=np.float64)
     keys = sortable(values)
     if collect:
-        return {"values": [values[_in_bucket(keys, b)].tolist() for b in buckets]}
+        return {"values": [values[in_bucket(keys, b)].tolist() for b in buckets]}
     return {"digits": [digit_counts(keys, b) for b in buckets]}
 
 
@@ -101,12 +122,12 @@ def select(
                 rank -= histogram[digit]
             else:
                 raise ValueError(f"rank {ranks[i]} is beyond the {sum(histogram.values())} values counted")
-            child = (level + 1, (prefix << DIGITS[level]) | digit)
-            if child[0] == len(DIGITS):
-                found[i] = unsortable(child[1])
+            inner = child((level, prefix), digit)
+            if inner[0] == len(DIGITS):
+                found[i] = unsortable(inner[1])
                 del todo[i]
             else:
-                todo[i] = (child, rank)
+                todo[i] = (inner, rank)
                 if histogram[digit] <= collect_limit:
                     small.append(i)
         if small:
