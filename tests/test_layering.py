@@ -141,3 +141,29 @@ def test_registered_modules_are_stage_modules(stage):
     assert all(UNITS.get(unit_of(name)) == STAGE for name in named), named
     assert stage.section_model().model_fields["enabled"] is not None
     assert callable(stage.phase_module().run)
+
+
+def test_config_sections_follow_the_registry():
+    from curation.config import PipelineConfig
+
+    fields = list(PipelineConfig.model_fields)
+    positions = [fields.index(stage.section) for stage in STAGES]
+    assert positions == sorted(positions)  # run order
+    assert [type(getattr(PipelineConfig(), s.section)) for s in STAGES] == [s.section_model() for s in STAGES]
+
+
+def test_a_stage_command_reads_its_own_section(tmp_path):
+    """What ``curate label --config`` uses instead of the composed config: the same one-line errors."""
+    from classifiers.config import QualityConfig
+    from curation.config_base import ConfigError, load_section
+
+    path = tmp_path / "run.yaml"
+    path.write_text("quality:\n  label:\n    samples: 3\nfilters: {}\n")
+    assert load_section(path, "quality", QualityConfig).label.samples == 3
+    assert load_section(None, "quality", QualityConfig) == QualityConfig()
+    path.write_text("quality:\n  label:\n    samples: 0\n")
+    with pytest.raises(ConfigError, match=r"config key 'quality\.label\.samples'"):
+        load_section(path, "quality", QualityConfig)
+    path.write_text("quality:\n  labl: {}\n")
+    with pytest.raises(ConfigError, match=r"unknown config key 'quality\.labl'"):
+        load_section(path, "quality", QualityConfig)
