@@ -9,12 +9,14 @@ import pytest
 from test_pack import make_texts, write_parts
 
 from curation.common.hashing import base_id
+from curation.common.order_stats import COLLECT_LIMIT
 from curation.common.tokenizer import TOKEN_IDS
 from curation.config import ConfigError, parse_config
 from curation.io import fs
 from curation.mix import phases
 from curation.mix.config import MixConfig
 from curation.mix.report import format_report
+from curation.mix.sampler import find_cuts, sampling_keys
 from curation.runtime.context import RunContext
 
 # available data: general is plentiful (down-sampled), the others must be up-sampled
@@ -150,3 +152,38 @@ def test_same_bytes_on_ray(tmp_path: Path, ray_local) -> None:
         executor.configure(use_ray=True, max_in_flight=2, progress=False)
     assert [Path(p).read_bytes() for p in on_ray] == [Path(p).read_bytes() for p in local]
     assert report == local_report
+
+
+def reference_cut(keys: np.ndarray, ids: np.ndarray, tokens: np.ndarray, remainder: float) -> tuple:
+    """The cut with the whole group sorted in one place: the definition the merged summaries must meet."""
+    order = np.lexsort((ids, -keys))
+    cumulative = np.cumsum(tokens[order])
+    n = int(np.searchsorted(cumulative, remainder, side="right"))
+    before = cumulative[n - 1] if n else 0
+    if n < len(order) and cumulative[n] - remainder < remainder - before:
+        n += 1
+    return ((float(keys[order[n - 1]]), str(ids[order[n - 1]])), int(cumulative[n - 1])) if n else (None, 0)
+
+
+@pytest.mark.parametrize("limit", [COLLECT_LIMIT, 3])
+def test_cut_from_per_part_summaries_equals_sorting_the_whole_group(limit: int) -> None:
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        n = int(rng.integers(0, 300))
+        keys = sampling_keys(rng.random(n), rng.choice([0.5, 1.0, 3.0], n))
+        keys[::7] = keys[0] if n else keys[::7]  # ties, broken by id
+        ids = np.array([f"d{i:04d}" for i in rng.permutation(n)], dtype=object)
+        tokens = rng.integers(0, 40, n)  # documents without tokens too
+        by_part = [{"g": (keys[p], ids[p], tokens[p])} for p in np.array_split(np.arange(n), rng.integers(1, 5))]
+
+        def count(buckets: dict) -> dict:
+            return {g: phases.merge_histograms([phases.plan_summary(p, buckets, False)[g] for p in by_part])
+                    for g in buckets}
+
+        def collect(buckets: dict) -> dict:
+            return phases.merge_collected([phases.plan_summary(p, buckets, True) for p in by_part], buckets)
+
+        total = int(tokens.sum())
+        for remainder in (0, 0.5, total / 3, total - 1, total, total + 5.5):
+            last, extra = find_cuts({"g": remainder}, count({"g": (0, 0)}), count, collect, limit)["g"]
+            assert ((last[0], last[1]) if last else None, extra) == reference_cut(keys, ids, tokens, remainder)

@@ -1,9 +1,11 @@
-"""Mix phases: count (real tokens per document and its group) -> plan (driver) -> sample (copies).
+"""Mix phases: count (real tokens per document and its group) -> plan -> sample (copies).
 
 Tokens are counted with the shard tokenizer and its BOS/EOS settings, so every share in the
 report is in the tokens the shards will hold; the ids go on with the sampled documents
-(``token_ids``), so pack does not tokenize them again. Up-sampled documents come out as extra copies with
-ids ``<id>#rep<k>``; documents the mix leaves out are rejects (``mix.downsampled``,
+(``token_ids``), so pack does not tokenize them again. The plan merges per-part summaries on the
+driver: each count task returns its documents and tokens per group and a token histogram over the
+sampling keys; ``mix.plan`` passes narrow each group's cut to a small bucket and collect it
+(``sampler.find_cuts``). Up-sampled documents come out as extra copies with ids ``<id>#rep<k>``; documents the mix leaves out are rejects (``mix.downsampled``,
 ``mix.unmapped``, ``mix.low_quality``). The report goes to ``DIR/stats/mix_report.json`` (and a
 printable ``mix_report.txt``).
 """
@@ -18,12 +20,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curation.common.hashing import repeat_id, uniform
+from curation.common.order_stats import Bucket, below_bucket, digit_counts, in_bucket
 from curation.common.tokenizer import TOKEN_IDS, TokenizerConfig, get_tokenizer, token_column
 from curation.io import fs
 from curation.mix.config import MixConfig
 from curation.mix.groups import assign_groups, sampling_weights
 from curation.mix.report import build_report, format_report
-from curation.mix.sampler import GroupPlan, copies, plan_mix, sampling_keys
+from curation.mix.sampler import END, GroupPlan, Row, copies, find_cuts, plan_mix, rank_keys, sampling_keys
 from curation.runtime.context import RunContext, part_id
 from curation.runtime.executor import Counters, Task
 from curation.schema import reject_counts, split_by_reason, with_column
@@ -68,7 +71,97 @@ def count_task(src: str, out_dir: str, cfg: MixConfig, pack: TokenizerConfig, se
     )
     fs.write_parquet(table, fs.join(out_dir, f"counts-{pid}.parquet"))
     labelled = sum(v is not None for v in values)
-    return {"in": len(ids), "out": len(ids), "labelled": labelled, "tokens": int(tokens.sum())}
+    by_group = group_rows(table)
+    return {
+        "in": len(ids),
+        "out": len(ids),
+        "labelled": labelled,
+        "tokens": int(tokens.sum()),
+        "totals": {g: [len(t), int(t.sum())] for g, (_, _, t) in by_group.items()},
+        "first": {g: digit_counts(rank_keys(k), (0, 0), t) for g, (k, _, t) in by_group.items()},
+    }
+
+
+def group_rows(counts: pa.Table) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(sampling keys, ids, tokens) per group of the documents the mix may take (no reject reason)."""
+    live = counts.filter(pc.is_null(counts.column("reason")))
+    groups = np.array(live.column("group").to_pylist(), dtype=object)
+    keys, tokens = live.column("key").to_numpy(), live.column("tokens").to_numpy()
+    ids = np.array(live.column("id").to_pylist(), dtype=object)
+    return {g: (keys[groups == g], ids[groups == g], tokens[groups == g]) for g in sorted(set(groups))}
+
+
+def last_row(keys: np.ndarray, ids: np.ndarray, tokens: np.ndarray, rows: np.ndarray) -> Row | None:
+    """The last of ``rows`` in the plan's order (key descending, then id)."""
+    if not rows.any():
+        return None
+    ranks = rank_keys(keys)
+    top = np.flatnonzero(rows & (ranks == ranks[rows].max()))
+    i = max(top, key=lambda j: ids[j])
+    return float(keys[i]), str(ids[i]), int(tokens[i])
+
+
+def plan_task(counts: str, buckets: dict[str, Bucket], collect: bool) -> Counters:
+    return {"groups": plan_summary(group_rows(fs.read_parquet(counts)), buckets, collect)}
+
+
+def plan_summary(
+    by_group: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], buckets: dict[str, Bucket], collect: bool
+) -> dict[str, Any]:
+    """One part's summary per group inside its bucket: the token histogram of the next digit, or
+    (``collect``) the bucket's documents and the last document before it."""
+    out: dict[str, Any] = {}
+    for group, bucket in buckets.items():
+        keys, ids, tokens = by_group.get(group, (np.zeros(0), np.zeros(0, dtype=object), np.zeros(0, np.int64)))
+        ranks = rank_keys(keys)
+        if not collect:
+            out[group] = digit_counts(ranks, bucket, tokens)
+            continue
+        end = bucket == END
+        inside = np.zeros(len(keys), bool) if end else in_bucket(ranks, bucket)
+        below = np.ones(len(keys), bool) if end else below_bucket(ranks, bucket)
+        rows = [[float(keys[i]), str(ids[i]), int(tokens[i])] for i in np.flatnonzero(inside)]
+        out[group] = [rows, last_row(keys, ids, tokens, below)]
+    return out
+
+
+def merge_histograms(parts: list[list[list[int]]]) -> list[list[int]]:
+    """Sum ``[digits, documents, tokens]`` histograms of several tasks."""
+    docs: dict[int, int] = {}
+    tokens: dict[int, int] = {}
+    for digits, counts, sums in parts:
+        for digit, n, t in zip(digits, counts, sums):
+            docs[digit] = docs.get(digit, 0) + n
+            tokens[digit] = tokens.get(digit, 0) + t
+    order = sorted(docs)
+    return [order, [docs[d] for d in order], [tokens[d] for d in order]]
+
+
+def plan_passes(ctx: RunContext, parts: list[str], count_dir: str, first: dict[str, list[list[int]]]):
+    """``find_cuts`` over the count files, each pass a resumable ``mix.plan`` phase of one task per part."""
+
+    def run(buckets: dict[str, Bucket], collect: bool) -> list[dict[str, Any]]:
+        fp = ctx.fingerprint("mix.plan", count_dir, sorted(buckets.items()), collect)
+        tasks = [Task(part_id(p), plan_task, {"counts": fs.join(count_dir, f"counts-{part_id(p)}.parquet"),
+                                              "buckets": buckets, "collect": collect}) for p in parts]
+        return [r["groups"] for r in ctx.run_phase("mix.plan", fp, tasks)]
+
+    def count(buckets: dict[str, Bucket]) -> dict[str, list[list[int]]]:
+        results = run(buckets, False)
+        return {g: merge_histograms([r[g] for r in results]) for g in buckets}
+
+    return lambda remainders: find_cuts(remainders, first, count, lambda b: merge_collected(run(b, True), b))
+
+
+def merge_collected(results: list[dict[str, Any]], buckets: dict[str, Bucket]) -> dict[str, tuple[list[Row], Row | None]]:
+    """Per group: the bucket's documents from every part, and the last of the parts' last documents before it."""
+    out = {}
+    for group in buckets:
+        rows = [tuple(row) for r in results for row in r[group][0]]
+        before = [tuple(r[group][1]) for r in results if r[group][1] is not None]
+        previous = max(before, key=lambda row: (int(rank_keys(np.array([row[0]]))[0]), row[1]), default=None)
+        out[group] = (rows, previous)
+    return out
 
 
 def sample_task(
@@ -152,8 +245,12 @@ def run(ctx: RunContext, parts: list[str]) -> list[str]:
         write_report(ctx, {**base, "status": status})
         return list(parts)
     count_files = [fs.join(count_dir, f"counts-{part_id(p)}.parquet") for p in parts]
-    counts = pa.concat_tables([fs.read_parquet(f) for f in count_files])
-    budget, plans = plan_mix(counts.filter(pc.is_null(counts.column("reason"))), cfg)
+    totals: dict[str, list[int]] = {}
+    for r in results:
+        for group, (docs, tokens) in r["totals"].items():
+            totals[group] = [a + b for a, b in zip(totals.get(group, [0, 0]), (docs, tokens))]
+    first = {g: merge_histograms([r["first"][g] for r in results if g in r["first"]]) for g in totals}
+    budget, plans = plan_mix(totals, cfg, plan_passes(ctx, parts, count_dir, first))
 
     sample_fp = ctx.fingerprint("mix.sample", {g: p.as_dict() for g, p in plans.items()}, count_fp)
     sample_dir = ctx.work_dir("mix.sample", sample_fp)
