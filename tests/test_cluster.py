@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import secrets
 import subprocess
 import sys
@@ -87,3 +88,35 @@ def test_entry_script_on_a_real_cluster(tmp_path, monkeypatch):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["phases"][0]["out"] == 30
     assert list((out / "shards").glob("train-*.parquet"))
+
+
+def test_storage_options_reach_a_fresh_process_through_fsspec_config():
+    """What a Ray worker gets: the FSSPEC_<PROTOCOL> variables the driver puts in the job's runtime_env."""
+    import fsspec.config
+
+    from curation.config import load_config
+    from curation.io import fs
+
+    cfg = load_config(None, ["storage.options.s3.endpoint_url=http://127.0.0.1:9", "storage.options.s3.use_ssl=false"])
+    saved = {p: dict(kw) for p, kw in fsspec.config.conf.items()}
+    try:
+        env = fs.configure_storage(cfg.storage.options)
+        assert fsspec.config.conf["s3"] == {"endpoint_url": "http://127.0.0.1:9", "use_ssl": False}
+        code = "import fsspec.config, json; print(json.dumps(fsspec.config.conf.get('s3')))"
+        child = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True)
+        assert json.loads(child.stdout) == {"endpoint_url": "http://127.0.0.1:9", "use_ssl": False}
+        fs.configure_storage({})  # the next run without options gets fsspec's own defaults back
+        assert "s3" not in fsspec.config.conf or fsspec.config.conf["s3"] == saved.get("s3")
+    finally:
+        fsspec.config.conf.clear()
+        fsspec.config.conf.update(saved)
+
+
+@pytest.mark.parametrize("key", ["secret", "key", "client_kwargs.aws_secret_access_key", "token", "password"])
+def test_secrets_in_storage_options_are_refused_without_echoing_them(key):
+    from curation.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError) as err:
+        load_config(None, [f"storage.options.s3.{key}=hunter2"])
+    message = str(err.value)
+    assert "\n" not in message and "looks like a secret" in message and "hunter2" not in message
