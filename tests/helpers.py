@@ -55,7 +55,7 @@ def ray_head_cluster(num_cpus: int = 2):
         else:
             raise RuntimeError("ray head did not start")
         time.sleep(3)  # the job agent comes up just after the dashboard
-        yield {"address": f"127.0.0.1:{port}", "dashboard": f"http://127.0.0.1:{dash}", "env": env}
+        yield {"address": f"127.0.0.1:{port}", "dashboard": f"http://127.0.0.1:{dash}", "env": env, "temp_dir": temp_dir}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
