@@ -20,7 +20,6 @@ import xxhash
 from classifiers.backends import Backend
 from classifiers.cache import AnswerCache, cache_key
 from classifiers.prompts import Prompt
-from curation.common.files import part_files
 from curation.common.hashing import hash_order
 from curation.io import fs
 
@@ -56,7 +55,7 @@ def document_files(source: str | Sequence[str]) -> list[str]:
         if path.endswith(".parquet"):
             files.append(path)
         else:
-            files += part_files(fs.join(path, "docs")) or part_files(path)
+            files += fs.listdir(fs.join(path, "docs"), ".parquet") or fs.listdir(path, ".parquet")
     if not files:
         raise FileNotFoundError(f"no document parquet files in {', '.join(paths)}")
     return files

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
-from curation.common.files import part_files, read_columns
+from curation.common.files import read_columns
 from curation.io import fs
 
 SCORE_COLUMNS = ["id", "quality_score", "source", "lang", "domain"]
@@ -34,10 +34,10 @@ def run_scores(run_dir: str) -> pa.Table | None:
     None when no document has a score, i.e. no quality classifier ran.
     """
     tables = []
-    for path in part_files(fs.join(run_dir, "docs"), recursive=True):
+    for path in fs.listdir(fs.join(run_dir, "docs"), ".parquet", recursive=True):
         part = read_columns(path, SCORE_COLUMNS)
         tables.append(part.append_column("reason", pa.nulls(part.num_rows, pa.string())))
-    for path in part_files(fs.join(run_dir, "rejects"), recursive=True):
+    for path in fs.listdir(fs.join(run_dir, "rejects"), ".parquet", recursive=True):
         part = read_columns(path, [*SCORE_COLUMNS, "reason"])
         reasons = pc.fill_null(part.column("reason").cast(pa.string()), "")
         tables.append(part.filter(pc.starts_with(reasons, "quality.")))

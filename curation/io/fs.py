@@ -63,13 +63,18 @@ def makedirs(path: str) -> None:
     fs.makedirs(inner, exist_ok=True)
 
 
-def listdir(path: str, suffix: str = "") -> list[str]:
-    """Sorted full paths of the files directly under ``path`` ending with ``suffix``."""
+def listdir(path: str, suffix: str | tuple[str, ...] = "", prefix: str = "", recursive: bool = False) -> list[str]:
+    """Sorted full paths of the files under ``path`` named ``<prefix>...<suffix>``; [] when it is absent.
+
+    Directly under ``path``, or at any depth with ``recursive``. Every stage lists its parts here;
+    the temporary files of an interrupted atomic write (``*.tmp-<uuid>``) never match a suffix.
+    """
     fs, inner = filesystem(path)
     if not fs.exists(inner):
         return []
     protocol = path.split("://", 1)[0] + "://" if "://" in path and not path.startswith("file://") else ""
-    names = [p for p in fs.ls(inner, detail=False) if p.endswith(suffix)]
+    found = fs.find(inner) if recursive else fs.ls(inner, detail=False)
+    names = [p for p in found if p.endswith(suffix) and p.rsplit("/", 1)[-1].startswith(prefix)]
     return sorted(protocol + p if protocol and not p.startswith(protocol) else p for p in names)
 
 

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
-from curation.common.files import part_files
 from curation.io import fs
 
 try:  # torch is optional for the pipeline; the dataset class needs it
@@ -63,7 +62,7 @@ def add_training_fields(batch: dict[str, list]) -> dict[str, list]:
 
 def shard_files(shard_dir: str, split: str = "train") -> list[str]:
     """The shard files of one split, in order (``<split>-00000.parquet``, ...)."""
-    files = part_files(shard_dir, prefix=f"{split}-")
+    files = fs.listdir(shard_dir, ".parquet", prefix=f"{split}-")
     if not files:
         raise FileNotFoundError(f"no {split}-*.parquet shards in {shard_dir}")
     return files

@@ -12,7 +12,6 @@ import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from curation.common.files import part_files
 from curation.io import fs
 from curation.stats.summary import add_counts, describe_counts, int_counts, value_counts
 
@@ -65,7 +64,7 @@ def cluster_stats(run_dir: str, manifest: dict[str, Any]) -> dict[str, Any]:
     for phase, folder in dedup_work_dirs(run_dir, manifest):
         found: dict[float, int] = {}  # cluster size -> clusters, added file by file
         seen, errors = False, []
-        for path in part_files(folder, (".parquet", ".json"), recursive=True):
+        for path in fs.listdir(folder, (".parquet", ".json"), recursive=True):
             name = path.rsplit("/", 1)[-1]
             if "cluster" not in name:
                 continue

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import xxhash
 from datasketch import HyperLogLogPlusPlus
 
-from curation.common.files import part_files, read_columns
+from curation.common.files import read_columns
 from curation.common.hashing import REPEAT_SEP
 from curation.io import fs
 from curation.stats.summary import add_counts, add_groups, describe_counts, group_sums, shares, value_counts
@@ -110,7 +110,7 @@ def document_table(folder: str) -> pa.Table | None:
     """id, lang, domain, source, quality_score and ``chars`` of every document, for notebooks that
     plot per-document values (the statistics use ``file_summary``)."""
     tables = [read_columns(path, READ_COLUMNS).append_column("chars", text_lengths(path))
-              for path in part_files(folder, recursive=True)]
+              for path in fs.listdir(folder, ".parquet", recursive=True)]
     if not tables:
         return None
     table = pa.concat_tables(tables, promote_options="permissive")

@@ -13,7 +13,6 @@ import json
 from functools import reduce
 from typing import Any
 
-from curation.common.files import part_files
 from curation.io import fs
 from curation.stats import documents, shards, tokens
 from curation.stats.dedup import cluster_stats
@@ -57,8 +56,8 @@ def funnel_stats(manifest: dict[str, Any], shards: dict[str, Any] | None, docume
 def gather(shard_dir: str, doc_dir: str | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """(shard statistics, document statistics) of a shard folder and a docs folder (None when
     empty): per-file summaries, then per-id-range summaries, run by ``map_tasks`` and merged here."""
-    shard_files = part_files(shard_dir, recursive=True)
-    doc_files = part_files(doc_dir, recursive=True) if doc_dir else []
+    shard_files = fs.listdir(shard_dir, ".parquet", recursive=True)
+    doc_files = fs.listdir(doc_dir, ".parquet", recursive=True) if doc_dir else []
     per_shard = map_tasks(shards.file_summary, [(f,) for f in shard_files])
     per_doc = map_tasks(documents.file_summary, [(f,) for f in doc_files])
     splits = [shards.split_of(f, shard_dir) for f in shard_files]
