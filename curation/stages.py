@@ -2,7 +2,9 @@
 
 Stages (``curation.filters`` ... ``curation.pack`` and the top-level ``classifiers`` package) depend
 only on the core. The config and the pipeline read this table and import each stage's modules by
-name, so no module below them imports a stage, and adding a stage is one row here plus its package.
+name, so no module below them imports a stage. A new document stage (one that takes and returns
+document parts, like filters or dedup) is one row here plus its package; mix and pack, which end
+the run, are called by name from the pipeline.
 """
 
 from __future__ import annotations
