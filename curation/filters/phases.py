@@ -46,12 +46,13 @@ def hist_path(out_dir: str, pid: str) -> str:
 
 def save_array(path: str, array: np.ndarray) -> None:
     buf = io.BytesIO()
-    np.save(buf, array, allow_pickle=False)
+    np.savez_compressed(buf, array=array)  # per-part token histograms are mostly zeros (512 KiB dense)
     fs.atomic_write_bytes(path, buf.getvalue())
 
 
 def load_array(path: str) -> np.ndarray:
-    return np.load(io.BytesIO(fs.read_bytes(path)), allow_pickle=False)
+    data = np.load(io.BytesIO(fs.read_bytes(path)), allow_pickle=False)
+    return data["array"] if isinstance(data, np.lib.npyio.NpzFile) else data
 
 
 def signals_task(extractor: SignalExtractor, src: str, out_dir: str) -> Counters:
