@@ -103,7 +103,7 @@ def run_pipeline(config: PipelineConfig, run_dir: str) -> dict[str, Any]:
             parts = stage("mix").phase_module().run(ctx, parts)
         if config.pack.enabled:
             outputs["shards"] = stage("pack").phase_module().run(ctx, parts)
-    manifest = ctx.manifest({"versions": versions(), "outputs": outputs})
-    fs.write_json(fs.join(run_dir, "manifest.json"), manifest)
-    compute_run_stats(run_dir)
+        manifest = ctx.manifest({"versions": versions(), "outputs": outputs})
+        fs.write_json(fs.join(run_dir, "manifest.json"), manifest)
+        compute_run_stats(run_dir)  # inside the session: per-file summaries run as Ray tasks
     return manifest
