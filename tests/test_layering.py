@@ -128,8 +128,8 @@ def test_no_cycle_between_packages():
     assert cycles == []
 
 
-def test_only_the_top_names_classifiers_and_only_through_the_registry():
-    """``curation`` never imports ``classifiers``; the registry names it, the pipeline/CLI import it by name."""
+def test_curation_never_imports_classifiers():
+    """The registry names ``classifiers``' modules; the config, pipeline and CLI import them by that name."""
     into_classifiers = [where for source, target, where in edges() if target == "classifiers"]
     assert not into_classifiers, "\n".join(into_classifiers)
 
