@@ -116,7 +116,7 @@ def stage_task(fn: Callable[[Any, int], TaskOutput], item: Any, index: int, shuf
 
 def file_id(path: str) -> str:
     """The task id of an input file ``<kind>-<id>.<ext>`` (a part, or an earlier phase's output): ``<id>``."""
-    stem = path.rsplit("/", 1)[-1].split(".", 1)[0]
+    stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     return stem.split("-", 1)[-1]
 
 
@@ -241,16 +241,14 @@ class RunContext:
         return self._stage(phase, list(inputs), [file_id(p) for p in inputs], fn, None, settings, partitions, "map")
 
     def reduce(
-        self, phase: str, shuffled: Shuffled, fn: Callable[[pa.Table, int], TaskOutput], settings: Any,
-        partitions: int | None = None,
+        self, phase: str, shuffled: Shuffled, fn: Callable[[pa.Table, int], TaskOutput], settings: Any
     ) -> PhaseOutput:
-        """One task per partition of ``shuffled``: ``fn(rows, partition)``; its shuffle rows go to
-        ``partitions`` partitions (default: as many as ``shuffled``)."""
+        """One task per partition of ``shuffled``: ``fn(rows, partition)``; rows it shuffles on go
+        to as many partitions."""
         items = list(range(shuffled.partitions))
         ids = [f"p{p:05d}" for p in items]
-        fp_input = {"shuffled": shuffled.fingerprint}
-        return self._stage(phase, items, ids, fn, shuffled, [settings, fp_input], partitions or shuffled.partitions,
-                           "reduce")
+        settings = [settings, {"shuffled": shuffled.fingerprint}]
+        return self._stage(phase, items, ids, fn, shuffled, settings, shuffled.partitions, "reduce")
 
     def _stage(self, phase: str, items: list[Any], ids: list[str], fn: Callable[[Any, int], TaskOutput],
                shuffled: Shuffled | None, settings: Any, partitions: int, kind: str) -> PhaseOutput:
