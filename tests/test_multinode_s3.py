@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -139,6 +140,7 @@ class Cluster:
              "--object-store-memory=100000000", "--disable-usage-stats", *ports, *args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=self.env,
         )
+        self.stack.callback(shutil.rmtree, temp_dir, ignore_errors=True)  # runs after the kill below
         self.stack.callback(kill_tree, proc)
         return proc
 
