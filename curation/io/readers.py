@@ -2,7 +2,8 @@
 
 ``read_task`` returns ``(raw_records, rejects, counters)``: raw records (``RAW_SCHEMA``) for the
 extraction stage, rejected records as document rows with a ``reason``, and counters
-(``records_read``, ``records_other`` and ``skipped``: stream damage with no record to show).
+(``records_read``, ``records_other``, ``read.quirk.*``: records read despite a real-world deviation,
+and ``skipped``: stream damage with no record to show).
 """
 
 from __future__ import annotations
