@@ -1,15 +1,18 @@
 """LLM backends for labelling: any OpenAI-compatible server, or a local ``transformers`` model.
 
-Both expose ``stream(requests)``, yielding ``(key, answer or exception)`` as answers arrive, so the
-labeller can persist each answer the moment it exists (a killed job loses at most what is in
-flight). The OpenAI client is plain stdlib HTTP: it works unchanged against vLLM, SGLang, TGI,
-llama.cpp's server, Ollama or ``classifiers.serve``.
+Both expose ``stream(requests)`` (generation: the answer text) and ``stream_probs(requests,
+continuations)`` (logprob mode: each label's probability as the next words after the prefilled
+answer prefix), yielding ``(key, answer or exception)`` as answers arrive, so the labeller can
+persist each answer the moment it exists (a killed job loses at most what is in flight). The
+OpenAI client is plain stdlib HTTP: it works unchanged against vLLM, SGLang, TGI, llama.cpp's
+server, Ollama or ``classifiers.serve``.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import random
 import time
 import urllib.error
@@ -24,6 +27,9 @@ from classifiers.prompts import Messages
 
 Request = tuple[str, Messages]
 Result = tuple[str, "str | BaseException"]
+ProbsResult = tuple[str, "dict[str, float] | BaseException"]
+Continuations = dict[str, tuple[str, ...]]
+"""label -> the texts that answer it right after the answer prefix (``Prompt.continuations``)."""
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
 
@@ -31,6 +37,24 @@ class Backend(Protocol):
     model: str
 
     def stream(self, requests: Iterable[Request]) -> Iterator[Result]: ...
+
+    def stream_probs(self, requests: Iterable[Request], continuations: Continuations) -> Iterator[ProbsResult]: ...
+
+
+def label_probs_from_top(top: Sequence[tuple[str, float]], continuations: Continuations) -> dict[str, float]:
+    """Each label's probability from a server's ``top_logprobs`` of the first answer token.
+
+    A token counts for a label when it is one of the label's continuations, or (labels of several
+    tokens) the start of the continuations of that label alone; other tokens count for none.
+    """
+    probs = dict.fromkeys(continuations, 0.0)
+    for token, logprob in top:
+        owners = [label for label, texts in continuations.items() if token in texts]
+        if not owners and token.strip():
+            owners = [label for label, texts in continuations.items() if any(t.startswith(token) for t in texts)]
+        if len(owners) == 1:
+            probs[owners[0]] += math.exp(logprob)
+    return probs
 
 
 class RequestFailed(RuntimeError):
@@ -69,6 +93,7 @@ class OpenAIBackend:
     backoff_s: float = 1.0
     max_tokens: int = 256
     temperature: float = 0.0
+    top_logprobs: int = 20  # OpenAI's maximum; vLLM and llama.cpp accept more
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -91,6 +116,27 @@ class OpenAIBackend:
             return body["choices"][0]["message"]["content"] or ""
         except (KeyError, IndexError, TypeError):
             raise RequestFailed(f"malformed chat completion from {url}: {str(body)[:200]}") from None
+
+    def label_probs(self, messages: Messages, continuations: Continuations) -> dict[str, float]:
+        """One token of the reply to ``messages`` (ending with the prefilled answer prefix, continued as
+        vLLM/SGLang do with ``continue_final_message``), read through its ``top_logprobs``."""
+        payload = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": 1,
+            "temperature": 0.0,
+            "logprobs": True,
+            "top_logprobs": self.top_logprobs,
+            "add_generation_prompt": False,
+            "continue_final_message": True,
+        }
+        url = f"{self.base_url}/chat/completions"
+        body = self._call(lambda: http_json(url, payload, self.api_key, self.timeout_s))
+        try:
+            top = body["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
+            return label_probs_from_top([(t["token"], float(t["logprob"])) for t in top], continuations)
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise RequestFailed(f"no top_logprobs in the reply from {url} (use --mode generate): {str(body)[:200]}") from None
 
     def _call(self, fn):
         """Run ``fn`` with retries: exponential backoff with jitter, honouring Retry-After."""
@@ -115,6 +161,12 @@ class OpenAIBackend:
 
     def stream(self, requests: Iterable[Request]) -> Iterator[Result]:
         """Answers in completion order, with at most ``concurrency`` requests in flight."""
+        return self._stream(requests, self.chat)
+
+    def stream_probs(self, requests: Iterable[Request], continuations: Continuations) -> Iterator[ProbsResult]:
+        return self._stream(requests, lambda messages: self.label_probs(messages, continuations))
+
+    def _stream(self, requests: Iterable[Request], ask) -> Iterator[tuple[str, Any]]:
         pending = iter(requests)
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="label") as pool:
             in_flight: dict[Future, str] = {}
@@ -124,7 +176,7 @@ class OpenAIBackend:
                     item = next(pending, None)
                     if item is None:
                         return
-                    in_flight[pool.submit(self.chat, item[1])] = item[0]
+                    in_flight[pool.submit(ask, item[1])] = item[0]
 
             fill()
             while in_flight:
@@ -136,12 +188,16 @@ class OpenAIBackend:
                 fill()
 
 
+TopLogprobs = list[tuple[str, float]]
+
+
 @dataclass
 class Generation:
     text: str
     prompt_tokens: int
     completion_tokens: int
     finish_reason: str
+    logprobs: list[tuple[str, float, TopLogprobs]] | None = None  # per generated token: (token, logprob, top k)
 
 
 class TransformersBackend:
@@ -174,23 +230,40 @@ class TransformersBackend:
         self.max_tokens = max_tokens
         self.temperature = temperature
 
+    def encode(self, batch: Sequence[Messages], prefill: bool) -> Any:
+        """Left-padded chat-template tokens; ``prefill``: the last (assistant) message is continued."""
+        options = {"continue_final_message": True} if prefill else {"add_generation_prompt": True}
+        return self.tokenizer.apply_chat_template(
+            list(batch), padding=True, return_tensors="pt", return_dict=True, **options
+        ).to(self.device)
+
     def generate(
-        self, batch: Sequence[Messages], max_tokens: int | None = None, temperature: float | None = None
+        self,
+        batch: Sequence[Messages],
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_logprobs: int | None = None,
+        prefill: bool = False,
     ) -> list[Generation]:
-        """Generate one answer per conversation, all in one padded batch."""
+        """Generate one answer per conversation, all in one padded batch; ``top_logprobs`` (0 = the
+        chosen token's only) also returns each generated token's log-probability, as OpenAI servers do."""
         import torch
 
         max_tokens = self.max_tokens if max_tokens is None else max_tokens
         temperature = self.temperature if temperature is None else temperature
-        enc = self.tokenizer.apply_chat_template(
-            list(batch), add_generation_prompt=True, padding=True, return_tensors="pt", return_dict=True
-        ).to(self.device)
+        enc = self.encode(batch, prefill)
         sampling = {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
+        want_logprobs = top_logprobs is not None
         with torch.inference_mode():
             out = self.lm.generate(
-                **enc, max_new_tokens=max_tokens, pad_token_id=self.tokenizer.pad_token_id, **sampling
+                **enc,
+                max_new_tokens=max_tokens,
+                pad_token_id=self.tokenizer.pad_token_id,
+                output_logits=want_logprobs,
+                return_dict_in_generate=True,
+                **sampling,
             )
-        new = out[:, enc["input_ids"].shape[1] :]
+        new = out.sequences[:, enc["input_ids"].shape[1] :]
         results = []
         for i, row in enumerate(new):
             ids = [t for t in row.tolist() if t != self.tokenizer.pad_token_id]
@@ -201,18 +274,95 @@ class TransformersBackend:
                     prompt_tokens=int(enc["attention_mask"][i].sum()),
                     completion_tokens=len(ids),
                     finish_reason="stop" if finished else "length",
+                    logprobs=self._token_logprobs(out.logits, i, ids, top_logprobs) if want_logprobs else None,
                 )
             )
         return results
 
+    def _token_logprobs(self, logits: Sequence[Any], row: int, ids: list[int], k: int) -> list:
+        import torch
+
+        tokens = []
+        for step, token in enumerate(ids):
+            logp = torch.log_softmax(logits[step][row].float(), -1)
+            top = torch.topk(logp, k) if k else None
+            pairs = [(self.tokenizer.decode([int(t)]), float(v)) for v, t in zip(*top)] if top is not None else []
+            tokens.append((self.tokenizer.decode([token]), float(logp[token]), pairs))
+        return tokens
+
+    def continuation_logprobs(self, batch: Sequence[Messages], texts: Sequence[str]) -> Any:
+        """log P(text | conversation) for every conversation (ending with the prefilled answer prefix)
+        and every text, as a (conversations x texts) float array.
+
+        One forward pass over the left-padded batch (position ids from the attention mask, so padding
+        shifts nothing) gives every text's first token; texts of several tokens get their later tokens
+        from one short pass over the cached prompt.
+        """
+        import torch
+
+        enc = self.encode(batch, prefill=True)
+        mask = enc["attention_mask"]
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        tokens = [self.tokenizer.encode(t, add_special_tokens=False) for t in texts]
+        with torch.inference_mode():
+            out = self.lm(input_ids=enc["input_ids"], attention_mask=mask, position_ids=positions, use_cache=True)
+            first = torch.log_softmax(out.logits[:, -1].float(), -1)
+            result = first[:, [t[0] for t in tokens]].clone()
+            longer = [j for j, t in enumerate(tokens) if len(t) > 1]
+            if longer:
+                rest = self._later_tokens(out.past_key_values, mask, positions, [tokens[j] for j in longer])
+                result[:, longer] += rest
+        return result.cpu().numpy()
+
+    def _later_tokens(self, cache: Any, mask: Any, positions: Any, seqs: list[list[int]]) -> Any:
+        """Sum of log P(token j+1 | prompt, tokens <= j) over each sequence's later tokens, per prompt."""
+        import torch
+
+        batch, n = mask.shape[0], len(seqs)
+        width = max(map(len, seqs)) - 1
+        inputs = torch.zeros((n, width), dtype=torch.long)
+        targets = torch.zeros((n, width), dtype=torch.long)
+        valid = torch.zeros((n, width), dtype=mask.dtype)
+        for j, seq in enumerate(seqs):
+            inputs[j, : len(seq) - 1] = torch.tensor(seq[:-1])
+            targets[j, : len(seq) - 1] = torch.tensor(seq[1:])
+            valid[j, : len(seq) - 1] = 1
+        cache.batch_repeat_interleave(n)  # row b*n + j: prompt b followed by sequence j
+        out = self.lm(
+            input_ids=inputs.repeat(batch, 1).to(self.device),
+            attention_mask=torch.cat([mask.repeat_interleave(n, 0), valid.repeat(batch, 1).to(self.device)], 1),
+            position_ids=positions[:, -1:].repeat_interleave(n, 0) + 1 + torch.arange(width, device=self.device),
+            past_key_values=cache,
+            use_cache=False,
+        )
+        logp = torch.log_softmax(out.logits.float(), -1)
+        picked = logp.gather(-1, targets.repeat(batch, 1).to(self.device).unsqueeze(-1)).squeeze(-1)
+        return (picked * valid.repeat(batch, 1).to(self.device)).sum(-1).view(batch, n)
+
+    def label_probs(self, batch: Sequence[Messages], continuations: Continuations) -> list[dict[str, float]]:
+        """Each label's probability (the sum over its continuations) for every conversation."""
+        texts = [t for label_texts in continuations.values() for t in label_texts]
+        logp = self.continuation_logprobs(batch, texts)
+        probs = []
+        for row in logp:
+            values = iter(row.tolist())
+            probs.append({label: sum(math.exp(next(values)) for _ in ts) for label, ts in continuations.items()})
+        return probs
+
     def stream(self, requests: Iterable[Request]) -> Iterator[Result]:
+        return self._batched(requests, lambda messages: [g.text for g in self.generate(messages)])
+
+    def stream_probs(self, requests: Iterable[Request], continuations: Continuations) -> Iterator[ProbsResult]:
+        return self._batched(requests, lambda messages: self.label_probs(messages, continuations))
+
+    def _batched(self, requests: Iterable[Request], run) -> Iterator[tuple[str, Any]]:
         batch: list[Request] = []
         for item in [*requests, None]:
             if item is not None:
                 batch.append(item)
             if batch and (item is None or len(batch) == self.batch_size):
                 try:
-                    answers: list[str | BaseException] = [g.text for g in self.generate([m for _, m in batch])]
+                    answers: list[Any] = run([m for _, m in batch])
                 except Exception as err:  # a failed batch fails its items, the job goes on
                     answers = [err] * len(batch)
                 yield from zip([k for k, _ in batch], answers)

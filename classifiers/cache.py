@@ -13,9 +13,10 @@ import os
 from typing import Any
 
 
-def cache_key(model: str, prompt_id: str, text_hash: str, max_tokens: int, temperature: float) -> str:
-    """What decides an answer: the model, the prompt version, the text sent and the sampling."""
-    blob = json.dumps([model, prompt_id, text_hash, max_tokens, temperature])
+def cache_key(model: str, prompt_id: str, text_hash: str, *settings: object) -> str:
+    """What decides an answer: the model, the prompt version, the text sent and how it was read
+    (generation: max_tokens and temperature; logprob mode: ``"logprob"``)."""
+    blob = json.dumps([model, prompt_id, text_hash, *settings])
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 

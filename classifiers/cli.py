@@ -53,28 +53,31 @@ def label_command(
     source: Annotated[list[str], typer.Argument(help="run folder (uses DIR/docs), docs folder or parquet files")],
     out: Annotated[str, typer.Option("--out", "-o", help="labels parquet to write")],
     prompt: Annotated[Optional[str], typer.Option(help="llama3_quality[_graded], fineweb_edu or domain")] = None,
+    mode: Annotated[
+        Optional[str], typer.Option(help="logprob (label probabilities, one forward pass) or generate")
+    ] = None,
     backend: Annotated[Optional[str], typer.Option(help="openai (any compatible server) or transformers")] = None,
     base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible URL, e.g. http://host:8000/v1")] = None,
     model: Annotated[Optional[str], typer.Option(help="served model name, or HF id/folder/.gguf (local)")] = None,
     samples: Annotated[Optional[int], typer.Option(help="documents to label (stratified sample)")] = None,
     seed: Annotated[Optional[int], typer.Option(help="sampling seed")] = None,
     max_chars: Annotated[Optional[int], typer.Option(help="document characters sent")] = None,
-    max_tokens: Annotated[Optional[int], typer.Option(help="answer token limit")] = None,
+    max_tokens: Annotated[Optional[int], typer.Option(help="answer token limit (generate mode)")] = None,
     temperature: Annotated[Optional[float], typer.Option(help="0 = greedy")] = None,
     concurrency: Annotated[Optional[int], typer.Option(help="requests in flight (openai backend)")] = None,
     timeout: Annotated[Optional[float], typer.Option(help="seconds per request")] = None,
     retries: Annotated[Optional[int], typer.Option(help="retries per request, exponential backoff")] = None,
-    batch_size: Annotated[Optional[int], typer.Option(help="generate() batch (transformers backend)")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="documents per forward pass (transformers backend)")] = None,
     cache: Annotated[Optional[str], typer.Option(help="answer cache file (default: <out>.cache.jsonl)")] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Label a stratified sample of documents with an LLM; resumable (answers are cached as they arrive)."""
+    """Label a stratified sample of documents with an LLM (label probabilities by default); resumable."""
     from classifiers.backends import OpenAIBackend, RequestFailed, TransformersBackend
     from classifiers.label import document_files, label
     from classifiers.prompts import get_prompt
 
     given = {
-        "prompt": prompt, "backend": backend, "base_url": base_url, "model": model, "samples": samples, "seed": seed,
+        "prompt": prompt, "mode": mode, "backend": backend, "base_url": base_url, "model": model, "samples": samples, "seed": seed,
         "max_chars": max_chars, "max_tokens": max_tokens, "temperature": temperature, "concurrency": concurrency,
         "timeout_s": timeout, "max_retries": retries, "batch_size": batch_size, "cache": cache,
     }  # fmt: skip
@@ -92,7 +95,7 @@ def label_command(
         summary = label(
             source, out, prompt=chosen, backend=llm, samples=cfg.samples, seed=cfg.seed,
             stratify_by=cfg.stratify_by, max_chars=cfg.max_chars, max_tokens=cfg.max_tokens,
-            temperature=cfg.temperature, cache=cfg.cache,
+            temperature=cfg.temperature, cache=cfg.cache, mode=cfg.mode,
         )  # fmt: skip
     except KeyError as err:
         raise _fail(str(err.args[0])) from None
@@ -104,10 +107,16 @@ def label_command(
 
 
 def train_command(
-    labels: Annotated[str, typer.Argument(help="labels parquet written by `label`")],
-    out: Annotated[str, typer.Option("--out", "-o", help="model folder to write")],
+    labels: Annotated[Optional[str], typer.Argument(help="labels parquet written by `label`")] = None,
+    out: Annotated[str, typer.Option("--out", "-o", help="model folder to write")] = "",
+    positives: Annotated[
+        Optional[list[str]], typer.Option(help="reference texts (JSONL/Parquet with `text`), e.g. Wikipedia")
+    ] = None,
+    negatives: Annotated[
+        Optional[list[str]], typer.Option(help="random crawl documents: a run folder, parts, or JSONL/Parquet")
+    ] = None,
     kind: Annotated[Optional[str], typer.Option(help="fasttext or embedding")] = None,
-    target: Annotated[Optional[str], typer.Option(help="binary, multiclass or regression")] = None,
+    target: Annotated[Optional[str], typer.Option(help="soft (default), binary, multiclass or regression")] = None,
     score_threshold: Annotated[Optional[float], typer.Option(help="binary target: score >= this is high")] = None,
     val_fraction: Annotated[Optional[float], typer.Option(help="held-out share")] = None,
     seed: Annotated[Optional[int], typer.Option(help="split and training seed")] = None,
@@ -116,14 +125,28 @@ def train_command(
     ] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Train a fastText or embedding+head classifier on LLM labels; writes model, eval.json and MODEL_CARD.md."""
+    """Train a fastText or embedding+head classifier on LLM labels (or on --positives vs --negatives, the
+    Llama 3 "referenced by Wikipedia" classifier); writes model, eval.json and MODEL_CARD.md."""
     from classifiers.train import train_classifier
 
+    if not out:
+        raise _fail("--out is required")
+    if bool(positives) != bool(negatives) or bool(positives) == bool(labels):
+        raise _fail("give a labels file, or both --positives and --negatives")
     given = {
         "kind": kind, "target": target, "score_threshold": score_threshold, "val_fraction": val_fraction, "seed": seed
     }
     cfg = _section(config, "train", given, set_)
     try:
+        if positives:
+            from classifiers.reference import reference_labels
+            from curation.io import fs
+
+            labels = fs.join(out, "reference_labels.parquet")
+            fs.makedirs(out)
+            fs.write_parquet(reference_labels(positives, negatives or [], cfg.seed), labels)
+            if cfg.score_threshold is None:
+                cfg = cfg.model_copy(update={"score_threshold": 0.5})
         report = train_classifier(labels, out, cfg)
     except (FileNotFoundError, ValueError) as err:
         raise _fail(str(err)) from None

@@ -18,6 +18,10 @@ class LabelConfig(Section):
 
     # FineWeb-Edu's additive 0-5 educational prompt (Llama-3-70B-Instruct, 450k documents).
     prompt: str = Field("fineweb_edu", description="prompt name from classifiers.prompts.PROMPTS")
+    mode: Literal["logprob", "generate"] = Field(
+        "logprob", description="logprob: label probabilities after the answer prefix, one forward pass (Ask-LLM); "
+        "generate: parse a generated answer (servers without logprobs)"
+    )
     backend: Literal["openai", "transformers"] = "openai"
     base_url: str = Field("http://127.0.0.1:8000/v1", description="OpenAI-compatible server (vLLM, SGLang, TGI...)")
     model: str | None = Field(None, description="served model name / HF id or path; None = server's first / SmolLM2")
@@ -26,13 +30,13 @@ class LabelConfig(Section):
     seed: int = 0
     stratify_by: list[str] = Field(default_factory=lambda: ["source", "lang"])
     max_chars: int = Field(4000, ge=1, description="document characters sent to the LLM")
-    max_tokens: int = Field(256, ge=1, description="answer token limit (the additive prompt justifies first)")
+    max_tokens: int = Field(256, ge=1, description="generate mode: answer token limit (FineWeb-Edu justifies first)")
     temperature: float = Field(0.0, ge=0.0, description="0 = greedy, reproducible labels")
     concurrency: int = Field(8, ge=1, description="requests in flight against the server")
     timeout_s: float = Field(120.0, gt=0)
     max_retries: int = Field(5, ge=0, description="retries on timeouts, connection errors, 429 and 5xx")
     backoff_s: float = Field(1.0, ge=0, description="first retry delay; doubles each retry (plus jitter)")
-    batch_size: int = Field(8, ge=1, description="documents per generate() call of the transformers backend")
+    batch_size: int = Field(8, ge=1, description="documents per forward/generate call of the transformers backend")
     cache: str | None = Field(None, description="append-only cache file (local); None = <labels>.cache.jsonl")
 
 
@@ -59,8 +63,10 @@ class TrainConfig(Section):
     """How a classifier is trained from a labels file."""
 
     kind: Literal["fasttext", "embedding"] = "fasttext"
-    target: Literal["binary", "multiclass", "regression"] = Field(
-        "binary", description="binary: score >= score_threshold; multiclass: the label; regression: the score"
+    target: Literal["soft", "binary", "multiclass", "regression"] = Field(
+        "soft",
+        description="soft: P(score >= score_threshold) from the LLM's label probabilities (hard 0/1 for generated "
+        "labels), as a weighted binary target; binary: the hard cut; multiclass: the label; regression: the score",
     )
     score_threshold: float | None = Field(None, description="None = the prompt's (FineWeb-Edu: 3 of 5)")
     val_fraction: float = Field(0.2, gt=0, lt=1, description="stratified held-out share")
@@ -75,6 +81,9 @@ class QualityConfig(Section):
     enabled: bool = False
     model: str | None = Field(None, description="quality classifier folder (train-classifier output)")
     domain_model: str | None = Field(None, description="domain classifier folder; sets the `domain` column")
+    reference_model: str | None = Field(
+        None, description="'referenced by Wikipedia' classifier folder (Llama 3); sets signals.reference_score"
+    )
     threshold: float | None = Field(
         None, description="keep quality_score >= threshold; None = the model's (binary 0.5, FineWeb-Edu 3)"
     )
@@ -88,8 +97,8 @@ class QualityConfig(Section):
 
     @model_validator(mode="after")
     def _needs_a_model(self) -> QualityConfig:
-        if self.enabled and not (self.model or self.domain_model):
-            raise ValueError("quality.enabled needs quality.model or quality.domain_model")
+        if self.enabled and not (self.model or self.domain_model or self.reference_model):
+            raise ValueError("quality.enabled needs quality.model, quality.domain_model or quality.reference_model")
         if self.top_percent is not None and not self.model:
             raise ValueError("quality.top_percent needs quality.model")
         return self

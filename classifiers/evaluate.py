@@ -1,9 +1,9 @@
 """Evaluate a classifier against held-out LLM labels; write ``eval.json`` and ``MODEL_CARD.md``.
 
-Binary and regression models are judged as "high quality or not" at the decision threshold
-(precision, recall, F1 of the high class), multiclass models per class; every report has the
-confusion matrix, the agreement with the labeller (accuracy and Cohen's kappa) and a score
-histogram.
+Binary, soft and regression models are judged as "high quality or not" at the decision threshold
+(precision, recall, F1 of the high class) and by ranking (ROC AUC of the score against the
+labeller's high/low), multiclass models per class; every report has the confusion matrix, the
+agreement with the labeller (accuracy and Cohen's kappa) and a score histogram.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pyarrow.compute as pc
 
-from classifiers.model import HIGH, LOW, Classifier, ClassifierInfo, make_targets
+from classifiers.model import HIGH, LOW, Classifier, ClassifierInfo, is_high, make_targets
 from curation.io import fs
 
 HELDOUT_FILE = "heldout.parquet"
@@ -36,11 +36,12 @@ def eval_classifier(model_dir: str, labels: str | None = None, threshold: float 
     if info.target == "multiclass":
         report = multiclass_metrics(list(truth), pred.labels, info.classes)
     else:
-        if info.target == "regression":
-            truth_high = [HIGH if s >= info.score_threshold else LOW for s in truth]
-        else:
-            truth_high = list(truth)
-        report = binary_metrics(truth_high, pred.labels)
+        high = is_high(truth, info)
+        report = binary_metrics([HIGH if h else LOW for h in high], pred.labels)
+        report["auc"] = roc_auc(high, pred.scores)
+        if info.target == "soft":
+            p = np.asarray(truth, np.float64)
+            report["soft"] = {"mae": round(float(np.abs(p - pred.scores).mean()), 4), "mean_label": round(float(p.mean()), 4)}
         if info.target == "regression":
             report["regression"] = regression_metrics(np.asarray(truth, np.float64), pred.scores.astype(np.float64))
     report.update(
@@ -54,6 +55,26 @@ def eval_classifier(model_dir: str, labels: str | None = None, threshold: float 
     fs.write_json(fs.join(model_dir, REPORT_FILE), report)
     fs.atomic_write_bytes(fs.join(model_dir, CARD_FILE), model_card(info, report).encode())
     return report
+
+
+def roc_auc(truth: np.ndarray, scores: np.ndarray) -> float | None:
+    """P(a random positive scores above a random negative), ties counting half (Mann-Whitney U);
+    None when one class is missing."""
+    truth = np.asarray(truth, bool)
+    pos, neg = int(truth.sum()), int((~truth).sum())
+    if not pos or not neg:
+        return None
+    order = np.argsort(scores, kind="mergesort")
+    sorted_scores = np.asarray(scores, np.float64)[order]
+    ranks = np.empty(len(scores), np.float64)
+    i = 0
+    while i < len(order):  # average ranks over ties
+        j = i
+        while j + 1 < len(order) and sorted_scores[j + 1] == sorted_scores[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return round(float((ranks[truth].sum() - pos * (pos + 1) / 2) / (pos * neg)), 4)
 
 
 def confusion(truth: list[str], pred: list[str], classes: list[str]) -> list[list[int]]:
@@ -158,7 +179,7 @@ def model_card(info: ClassifierInfo, report: dict[str, Any]) -> str:
         "",
         f"## Held-out evaluation ({report['n']} labels, `{report['labels'].rsplit('/', 1)[-1]}`)",
         "",
-        f"- {scores}; accuracy {report['accuracy']}",
+        f"- {scores}; accuracy {report['accuracy']}" + (f"; ROC AUC {report['auc']}" if report.get("auc") else ""),
         f"- Agreement with the labeller: Cohen's kappa {report['agreement']['cohen_kappa']}",
         *(
             ["- Regression: " + ", ".join(f"{k} {v}" for k, v in report["regression"].items())]

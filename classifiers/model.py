@@ -1,13 +1,14 @@
 """A trained classifier on disk and in memory: ``classifier.json`` + weights, one ``predict``.
 
 Scores mean the same thing whatever the model kind, so the pipeline stage needs no special
-case: binary -> P(high quality); regression -> the predicted label-scale score (FineWeb-Edu 0-5);
-multiclass -> the probability of the predicted class (the class goes to ``labels``).
+case: binary and soft -> P(high quality); regression -> the predicted label-scale score
+(FineWeb-Edu 0-5); multiclass -> the probability of the predicted class (the class goes to ``labels``).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -25,7 +26,7 @@ HIGH, LOW = "high", "low"
 @dataclass
 class ClassifierInfo:
     kind: Literal["fasttext", "embedding"]
-    target: Literal["binary", "multiclass", "regression"]
+    target: Literal["soft", "binary", "multiclass", "regression"]
     classes: list[str]
     threshold: float | None  # decision threshold on the score (binary/regression)
     score_threshold: float | None  # label-scale cut that defined "high" (binary/regression)
@@ -53,8 +54,28 @@ class Predictions:
     labels: list[str]
 
 
+def label_value(label: str) -> float:
+    """A label on the score scale: yes 1, no 0, a grade its number."""
+    return {"yes": 1.0, "no": 0.0}.get(label.lower()) if label.lower() in ("yes", "no") else float(label)
+
+
+def high_probability(labels: pa.Table, score_threshold: float) -> np.ndarray:
+    """P(label score >= score_threshold) per row: from the LLM's label probabilities where the row
+    has them (logprob labels), else 0 or 1 from its score."""
+    scores = labels.column("score").to_numpy(zero_copy_only=False).astype(np.float64)
+    hard = (scores >= score_threshold).astype(np.float64)
+    if "label_probs" not in labels.column_names:
+        return hard
+    out = hard.copy()
+    for i, blob in enumerate(labels.column("label_probs").to_pylist()):
+        if blob:
+            out[i] = sum(p for label, p in json.loads(blob).items() if label_value(label) >= score_threshold)
+    return out
+
+
 def make_targets(labels: pa.Table, target: str, score_threshold: float | None) -> list[str] | np.ndarray:
-    """The training/evaluation target of labelled rows: class names, or scores for regression."""
+    """The training/evaluation target of labelled rows: class names, P(high) for soft, or scores for
+    regression."""
     if target == "multiclass":
         return labels.column("label").to_pylist()
     scores = labels.column("score").to_numpy(zero_copy_only=False).astype(np.float64)
@@ -62,7 +83,18 @@ def make_targets(labels: pa.Table, target: str, score_threshold: float | None) -
         raise ValueError(f"target {target!r} needs numeric label scores; this prompt's labels have none")
     if target == "regression":
         return scores.astype(np.float32)
+    if target == "soft":
+        return high_probability(labels, score_threshold)
     return [HIGH if s >= score_threshold else LOW for s in scores]
+
+
+def is_high(targets: list[str] | np.ndarray, info: ClassifierInfo) -> np.ndarray:
+    """Whether each target is "high quality" for a binary, soft or regression model."""
+    if info.target == "regression":
+        return np.asarray(targets) >= info.score_threshold
+    if info.target == "soft":
+        return np.asarray(targets) >= 0.5
+    return np.asarray(targets) == HIGH
 
 
 def normalize_for_fasttext(text: str) -> str:
@@ -136,7 +168,7 @@ class Classifier:
         if info.target == "multiclass":
             best = probs.argmax(axis=1) if len(texts) else np.zeros(0, int)
             return Predictions(probs.max(axis=1, initial=0.0), [info.classes[j] for j in best])
-        scores = probs[:, 0] if info.target == "regression" else probs[:, info.classes.index(HIGH)]
+        scores = probs[:, 0] if info.target == "regression" else probs[:, info.classes.index(HIGH)]  # binary, soft
         cut = info.threshold if threshold is None else threshold
         return Predictions(scores.astype(np.float32), [HIGH if s >= cut else LOW for s in scores])
 

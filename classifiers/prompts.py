@@ -1,8 +1,13 @@
-"""Versioned labelling prompts and the parsers that turn an LLM answer into a label.
+"""Versioned labelling prompts, and how an LLM's answer becomes a label.
 
 A prompt's ``version`` is part of every cache key and label row: edit the wording, bump the
-version, and old answers are never mixed with new ones. Parsers only accept an answer in the
-requested format (or one that names exactly one valid label); anything else is ``None``,
+version, and old answers are never mixed with new ones.
+
+Two ways to read an answer. Logprob mode (the default; Ask-LLM, Sachdeva et al. 2024): the
+conversation ends with the answer prefix ("Answer:") and the label is read from the model's
+next-token distribution restricted to the label set, so every document gets a label and a
+calibrated score. Generation mode (servers without logprobs): parsers only accept an answer in
+the requested format (or one that names exactly one valid label); anything else is ``None``,
 counted as unparseable and never guessed.
 """
 
@@ -26,14 +31,54 @@ class Prompt:
     answer_key: str  # the answer line the parser looks for: "<answer_key>: <value>"
     labels: tuple[str, ...]
     threshold: float | None = None  # graded/binary: score >= threshold is "high quality"
+    words: tuple[str, ...] = ()  # the word the model answers for each label (default: the label itself)
 
     @property
     def id(self) -> str:
         return f"{self.name}@{self.version}"
 
-    def messages(self, text: str) -> Messages:
+    @property
+    def answer_prefix(self) -> str:
+        """Where the answer starts: the assistant's reply is prefilled with it in logprob mode."""
+        return self.answer_key[0].upper() + self.answer_key[1:] + ":"
+
+    def messages(self, text: str, prefill: bool = False) -> Messages:
+        """The conversation; ``prefill`` ends it with the assistant's answer prefix (logprob mode)."""
         user = self.template.format(text=text)
-        return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+        messages = [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+        return messages + [{"role": "assistant", "content": self.answer_prefix}] if prefill else messages
+
+    def answer_words(self) -> dict[str, str]:
+        """label -> the word the model is asked to answer with."""
+        return dict(zip(self.labels, self.words or self.labels))
+
+    def continuations(self) -> dict[str, tuple[str, ...]]:
+        """label -> the texts that answer it right after the prefix (" yes", " Yes"): their
+        probabilities add up to the label's."""
+        return {
+            label: tuple(dict.fromkeys([" " + word, " " + word[0].upper() + word[1:]]))
+            for label, word in self.answer_words().items()
+        }
+
+    def read_probs(self, probs: dict[str, float]) -> Reading:
+        """Label, score and label-set mass from the probability of each label's answer.
+
+        binary: P(yes) renormalised over the label set is the score; graded: the expected grade;
+        categorical: the most likely label (score None, every label's probability kept).
+        """
+        mass = float(sum(probs.get(label, 0.0) for label in self.labels))
+        if mass <= 0:
+            norm = {label: 1.0 / len(self.labels) for label in self.labels}
+        else:
+            norm = {label: probs.get(label, 0.0) / mass for label in self.labels}
+        best = max(self.labels, key=lambda label: (norm[label], -self.labels.index(label)))
+        if self.kind == "binary":
+            score: float | None = norm["yes"]
+        elif self.kind == "graded":
+            score = float(sum(float(label) * p for label, p in norm.items()))
+        else:
+            score = None
+        return Reading(best, score, mass, norm)
 
     def parse(self, answer: str | None) -> tuple[str | None, float | None]:
         """(label, score) from an answer; (None, None) when it does not follow the format."""
@@ -50,6 +95,7 @@ class Prompt:
 
     def _find_label(self, answer: str) -> str | None:
         valid = {label.lower(): label for label in self.labels}
+        valid.update({word.lower(): label for label, word in self.answer_words().items()})
         value = r"(\d+(?:\.\d+)?)" if self.kind == "graded" else r"([\w/&-]+)"
         keyed = re.findall(rf"{re.escape(self.answer_key)}\s*[:=]\s*\**\s*{value}", answer, flags=re.IGNORECASE)
         if keyed:  # the last answer line wins, as the prompts ask for it at the end
@@ -59,6 +105,17 @@ class Prompt:
             return valid[words[0]]
         named = {valid[w] for w in words if w in valid and self.kind == "categorical"}
         return named.pop() if len(named) == 1 else None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A logprob-mode label: ``probs`` over the label set sums to 1; ``mass`` is how much of the
+    next-token probability the label set held before renormalising (low = the model meant something else)."""
+
+    label: str
+    score: float | None
+    mass: float
+    probs: dict[str, float]
 
 
 QUALITY_REQUIREMENTS = """\
@@ -146,25 +203,31 @@ DOMAINS: tuple[str, ...] = (
 """The knowledge taxonomy the data mix is expressed in (Llama 3: code, math & reasoning,
 multilingual, and general knowledge split by topic)."""
 
+DOMAIN_WORDS: tuple[str, ...] = (
+    "code", "math", "multilingual", "science", "technology", "health", "history", "society", "business", "arts",
+    "sports", "lifestyle", "education", "other",
+)  # fmt: skip
+"""One word per domain (one token each for Llama-family tokenizers), so one forward pass reads them all."""
+
 DOMAIN_TAXONOMY = Prompt(
     name="domain",
-    version="1",
+    version="2",
     kind="categorical",
     system="You classify web documents into knowledge domains for a pretraining data mix.",
     template=(
         "Domains:\n"
         "- code: source code, programming tutorials, software documentation\n"
-        "- math_reasoning: mathematics, proofs, worked problems, logic and step-by-step reasoning\n"
+        "- math: mathematics, proofs, worked problems, logic and step-by-step reasoning\n"
         "- multilingual: the document is mostly not in English (any topic)\n"
-        "- general/<topic>: English general knowledge, where topic is one of science, technology, health, "
-        "history_geography, society_politics_law, business_finance, arts_entertainment, sports, lifestyle, "
-        "education_reference\n"
+        "- science, technology, health, history (and geography), society (politics, law), business (finance), "
+        "arts (entertainment), sports, lifestyle, education (reference): English general knowledge on that topic\n"
         "- other: spam, ads, navigation, or nothing to learn\n\n"
         "Document:\n<<<\n{text}\n>>>\n\n"
         "Which single domain fits the document best? Reply with one line: 'Domain: <domain>'."
     ),
     answer_key="domain",
     labels=DOMAINS,
+    words=DOMAIN_WORDS,
 )
 
 PROMPTS: dict[str, Prompt] = {

@@ -61,9 +61,9 @@ def eval_report(model_dir: str | None) -> dict[str, Any] | None:
 
 
 def heldout_truth_and_scores(model_dir: str) -> tuple[np.ndarray, np.ndarray, float] | None:
-    """(is-high truth, model score, decision threshold) on the model's held-out labels; binary/regression only."""
+    """(is-high truth, model score, decision threshold) on the model's held-out labels; not for multiclass."""
     from classifiers.evaluate import HELDOUT_FILE
-    from classifiers.model import HIGH, Classifier, make_targets
+    from classifiers.model import Classifier, is_high, make_targets
 
     path = fs.join(model_dir, HELDOUT_FILE)
     if not fs.exists(path):
@@ -75,8 +75,7 @@ def heldout_truth_and_scores(model_dir: str) -> tuple[np.ndarray, np.ndarray, fl
     labels = fs.read_parquet(path)
     labels = labels.filter(pc.equal(labels.column("status"), "ok"))
     targets = make_targets(labels, info.target, info.score_threshold)
-    truth = (np.asarray(targets) >= info.score_threshold) if info.target == "regression" else (
-        np.asarray(targets) == HIGH)
+    truth = is_high(targets, info)
     scores = clf.predict(labels.column("text").to_pylist()).scores
     return truth, scores.astype(np.float64), float(info.threshold)
 

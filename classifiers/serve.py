@@ -4,7 +4,9 @@ For CPU users and tests where vLLM / llama.cpp are not installed. Concurrent req
 gathered into batches (up to ``--batch-size``, waiting ``--batch-wait-ms`` for company) and
 generated together. Endpoints: ``GET /v1/models``, ``POST /v1/chat/completions``,
 ``POST /v1/completions``, ``GET /health`` and ``GET /metrics`` (Prometheus text: request and
-token counters, so a client can check exactly how many requests it sent).
+token counters, so a client can check exactly how many requests it sent). ``logprobs`` /
+``top_logprobs`` come back as vLLM returns them, and vLLM's ``continue_final_message`` continues a
+prefilled assistant message (how logprob labelling asks for the token after "Answer:").
 
     python -m classifiers.serve --model <HF id, folder or .gguf> --port 8000 --host 127.0.0.1
 """
@@ -33,7 +35,13 @@ class Job:
     messages: Messages
     max_tokens: int
     temperature: float
+    top_logprobs: int | None = None  # None: no logprobs
+    prefill: bool = False  # continue the final (assistant) message
     future: Future = field(default_factory=Future)
+
+    @property
+    def settings(self) -> tuple[int, float, int | None, bool]:
+        return self.max_tokens, self.temperature, self.top_logprobs, self.prefill
 
 
 class Batcher:
@@ -48,8 +56,7 @@ class Batcher:
         self.lock = threading.Lock()
         threading.Thread(target=self._loop, daemon=True, name="generate").start()
 
-    def submit(self, messages: Messages, max_tokens: int, temperature: float) -> Generation:
-        job = Job(messages, max_tokens, temperature)
+    def submit(self, job: Job) -> Generation:
         self.jobs.put(job)
         return job.future.result()
 
@@ -66,12 +73,14 @@ class Batcher:
                     batch.append(self.jobs.get(timeout=max(0.0, deadline - time.monotonic())))
                 except queue.Empty:
                     break
-            groups: dict[tuple[int, float], list[Job]] = {}
+            groups: dict[tuple[int, float, int | None, bool], list[Job]] = {}
             for job in batch:
-                groups.setdefault((job.max_tokens, job.temperature), []).append(job)
-            for (max_tokens, temperature), jobs in groups.items():
+                groups.setdefault(job.settings, []).append(job)
+            for (max_tokens, temperature, top_logprobs, prefill), jobs in groups.items():
                 try:
-                    outs = self.backend.generate([j.messages for j in jobs], max_tokens, temperature)
+                    outs = self.backend.generate(
+                        [j.messages for j in jobs], max_tokens, temperature, top_logprobs, prefill
+                    )
                 except Exception as err:  # reported to each waiting request as a 500
                     for job in jobs:
                         job.future.set_exception(err)
@@ -90,6 +99,56 @@ def apply_stop(text: str, stop: str | list[str] | None) -> tuple[str, bool]:
     stops = [stop] if isinstance(stop, str) else list(stop or [])
     cuts = [text.index(s) for s in stops if s and s in text]
     return (text[: min(cuts)], True) if cuts else (text, False)
+
+
+def chat_logprobs(out: Generation) -> dict[str, Any]:
+    """``choices[].logprobs`` of a chat completion, as OpenAI and vLLM write it."""
+
+    def entry(token: str, logprob: float) -> dict[str, Any]:
+        return {"token": token, "logprob": logprob, "bytes": list(token.encode())}
+
+    return {
+        "content": [
+            {**entry(token, logprob), "top_logprobs": [entry(t, lp) for t, lp in top]}
+            for token, logprob, top in out.logprobs or []
+        ]
+    }
+
+
+def completion_logprobs(out: Generation) -> dict[str, Any]:
+    """``choices[].logprobs`` of a (legacy) text completion."""
+    tokens = out.logprobs or []
+    offsets, at = [], 0
+    for token, _, _ in tokens:
+        offsets.append(at)
+        at += len(token)
+    return {
+        "tokens": [t for t, _, _ in tokens],
+        "token_logprobs": [lp for _, lp, _ in tokens],
+        "top_logprobs": [dict(top) for _, _, top in tokens],
+        "text_offset": offsets,
+    }
+
+
+def parse_job(req: dict[str, Any], chat: bool) -> Job:
+    """The generation a request asks for; KeyError/ValueError/TypeError on a bad request."""
+    messages = req["messages"] if chat else [{"role": "user", "content": str(req["prompt"])}]
+    prefill = bool(req.get("continue_final_message", False))
+    if prefill and (not chat or messages[-1]["role"] != "assistant" or req.get("add_generation_prompt", True)):
+        raise ValueError("continue_final_message needs a final assistant message and add_generation_prompt=false")
+    if chat:
+        top = int(req.get("top_logprobs") or 0) if req.get("logprobs") else None
+    else:
+        top = None if req.get("logprobs") is None else int(req["logprobs"])
+    if top is not None and not 0 <= top <= 20:
+        raise ValueError("top_logprobs must be between 0 and 20")
+    return Job(
+        messages=messages,
+        max_tokens=int(req.get("max_tokens") or req.get("max_completion_tokens") or 256),
+        temperature=float(req.get("temperature", 1.0)),
+        top_logprobs=top,
+        prefill=prefill,
+    )
 
 
 def make_handler(batcher: Batcher, model_name: str) -> type[BaseHTTPRequestHandler]:
@@ -133,16 +192,14 @@ def make_handler(batcher: Batcher, model_name: str) -> type[BaseHTTPRequestHandl
             try:
                 req = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 chat = path.endswith("chat/completions")
-                messages = req["messages"] if chat else [{"role": "user", "content": str(req["prompt"])}]
-                max_tokens = int(req.get("max_tokens") or req.get("max_completion_tokens") or 256)
-                temperature = float(req.get("temperature", 1.0))
-            except (ValueError, KeyError, TypeError) as err:
+                job = parse_job(req, chat)
+            except (ValueError, KeyError, TypeError, IndexError) as err:
                 return self._error(400, f"bad request: {err}")
             if req.get("stream"):
                 return self._error(400, "stream=true is not supported by this server")
             batcher.count(**{"requests": 1, "chat_requests" if chat else "completion_requests": 1})
             try:
-                out = batcher.submit(messages, max_tokens, temperature)
+                out = batcher.submit(job)
             except Exception as err:
                 return self._error(500, f"generation failed: {type(err).__name__}: {err}")
             text, stopped = apply_stop(out.text, req.get("stop"))
@@ -152,6 +209,8 @@ def make_handler(batcher: Batcher, model_name: str) -> type[BaseHTTPRequestHandl
                 if chat
                 else {"index": 0, "text": text, "finish_reason": finish}
             )
+            if job.top_logprobs is not None:
+                choice["logprobs"] = chat_logprobs(out) if chat else completion_logprobs(out)
             self._json(
                 200,
                 {

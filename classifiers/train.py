@@ -2,6 +2,12 @@
 
 The labels are split into train and held-out sets by a seeded, stratified hash split; the
 held-out rows are saved with the model so ``eval_classifier`` can be re-run on them at any time.
+
+The default target is soft: the LLM's P(high quality) from its label probabilities. fastText
+learns it as a weighted binary target: each line carries ``SOFT_COPIES`` labels in the LLM's
+proportions, and fastText's softmax loss trains on one of a line's labels drawn at random, so
+the expected loss is the cross-entropy against the soft label. The embedding head takes the
+probabilities as its cross-entropy target directly.
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ from classifiers.model import HIGH, LOW, ClassifierInfo, embed, load_encoder, ma
 from classifiers.prompts import PROMPTS
 from curation.common.hashing import hash_order
 from curation.io import fs
+
+SOFT_COPIES = 10
+"""Labels per fastText line for a soft target: P(high) is learnt in steps of 1/10."""
 
 
 def stratified_split(
@@ -68,11 +77,11 @@ def train_classifier(labels_path: str, out_dir: str, config: TrainConfig | None 
             raise ValueError(f"prompt {prompt_name!r} has no default score threshold; set train.score_threshold")
         score_threshold = prompt.threshold
     y = make_targets(labels, config.target, score_threshold)
-    strata = np.round(y).astype(int).tolist() if config.target == "regression" else y
+    strata = np.round(y).astype(int).tolist() if config.target in ("regression", "soft") else y
     train_rows, val_rows = stratified_split(labels.column("id").to_pylist(), strata, config.val_fraction, config.seed)
     texts = labels.column("text").to_pylist()
     fs.makedirs(out_dir)
-    classes = [LOW, HIGH] if config.target in ("binary", "regression") else sorted(set(y))
+    classes = [LOW, HIGH] if config.target != "multiclass" else sorted(set(y))
     train_texts, train_y = [texts[i] for i in train_rows], [y[i] for i in train_rows]
     if config.kind == "fasttext":
         files, params = _train_fasttext(train_texts, train_y, out_dir, config.fasttext, config.seed)
@@ -80,7 +89,7 @@ def train_classifier(labels_path: str, out_dir: str, config: TrainConfig | None 
         files, params = _train_embedding(
             train_texts, train_y, classes, out_dir, config.embedding, config.target, config.seed
         )
-    threshold = 0.5 if config.target == "binary" else (score_threshold if config.target == "regression" else None)
+    threshold = 0.5 if config.target in ("binary", "soft") else (score_threshold if config.target == "regression" else None)
     ClassifierInfo(
         kind=config.kind,
         target=config.target,
@@ -97,16 +106,24 @@ def train_classifier(labels_path: str, out_dir: str, config: TrainConfig | None 
     return eval_classifier(out_dir)
 
 
+def fasttext_labels(target: Any) -> str:
+    """The labels of one fastText line: the class, or for a soft target P(high) in SOFT_COPIES labels."""
+    if isinstance(target, str):
+        return f"__label__{target}"
+    high = int(round(float(target) * SOFT_COPIES))
+    return " ".join([f"__label__{HIGH}"] * high + [f"__label__{LOW}"] * (SOFT_COPIES - high))
+
+
 def _train_fasttext(
-    texts: list[str], y: list[str], out_dir: str, params: FastTextParams, seed: int
+    texts: list[str], y: Sequence[Any], out_dir: str, params: FastTextParams, seed: int
 ) -> tuple[list[str], dict[str, Any]]:
     import fasttext
 
     with tempfile.TemporaryDirectory() as tmp:
         train_file = os.path.join(tmp, "train.txt")
         with open(train_file, "w") as f:
-            for text, label in zip(texts, y):
-                f.write(f"__label__{label} {normalize_for_fasttext(text)}\n")
+            for text, target in zip(texts, y):
+                f.write(f"{fasttext_labels(target)} {normalize_for_fasttext(text)}\n")
         model = fasttext.train_supervised(
             input=train_file,
             lr=params.lr,
@@ -142,6 +159,10 @@ def _train_embedding(
     if target == "regression":
         t = torch.tensor(np.asarray(y, dtype=np.float32)).unsqueeze(1)
         loss_fn: Any = torch.nn.MSELoss()
+    elif target == "soft":  # probabilities of [low, high] as the cross-entropy target
+        p = torch.tensor(np.asarray(y, dtype=np.float32))
+        t = torch.stack([1 - p, p], dim=1)
+        loss_fn = torch.nn.CrossEntropyLoss()
     else:
         t = torch.tensor([classes.index(v) for v in y])
         loss_fn = torch.nn.CrossEntropyLoss()

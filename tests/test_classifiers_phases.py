@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
 from classifiers.config import FastTextParams, QualityConfig, TrainConfig
-from classifiers.phases import run
+from classifiers.phases import run, tie_hashes, top_percent_cuts
 from classifiers.synthetic import make_corpus, truth_labels
 from classifiers.train import train_classifier
 from curation.config import ConfigError, PipelineConfig, parse_config
@@ -99,13 +102,44 @@ def test_top_percent_per_group(tmp_path, models):
     ctx = make_ctx(tmp_path, model=quality, top_percent=10, group_by=["source"])
     kept = read_all(run(ctx, parts))
     assert sorted(kept.column("source").to_pylist()) == ["forum"] * 6 + ["web"] * 6  # ceil(10% of 60) each
-    select = ctx.manifest()["phases"][1]
+    select = next(p for p in ctx.manifest()["phases"] if p["name"] == "quality_select")
     assert select["rejected"] == {"quality.below_top_percent": 108}
     scored = read_all(run(make_ctx(tmp_path, model=quality, threshold=0.0), parts))
     for source in ("forum", "web"):  # the kept documents are the group's best scores
         group = sorted(scored.filter(pc.equal(scored.column("source"), source)).column("quality_score").to_pylist())
         best = kept.filter(pc.equal(kept.column("source"), source)).column("quality_score").to_pylist()
         assert min(best) >= group[-6]
+
+
+@pytest.mark.parametrize("percent", [1, 10, 37.5, 100])
+def test_top_percent_cut_is_exact_with_ties_and_keeps_nothing_per_document(tmp_path, percent):
+    """The cut from per-part histograms equals sorting every (score desc, tie hash) of each group,
+    with many documents tied on the same score (fastText saturates), across parts."""
+    rng = np.random.default_rng(7)
+    parts, rows = [], []
+    for p in range(4):
+        n = 150
+        ids = [f"p{p}-{i:04d}" for i in range(n)]
+        scores = np.where(rng.random(n) < 0.4, 1.0, rng.choice([0.25, 0.5, 0.75], n) + rng.random(n) * (p % 2) * 1e-3)
+        groups = rng.choice(["a", "b", "c"], n)
+        table = make_documents({"id": ids, "text": ["t"] * n, "source": groups.tolist(),
+                                "quality_score": pa.array(scores, pa.float32())})
+        path = str(tmp_path / f"part-{p:05d}.parquet")
+        fs.write_parquet(table, path)
+        parts.append(path)
+        ties = tie_hashes(table, seed=3).tolist()
+        rows += list(zip(groups.tolist(), np.float32(scores).astype(float).tolist(), ties))
+    ctx = make_ctx(tmp_path, model="unused")
+    cuts = top_percent_cuts(ctx, parts, ("source",), percent, seed=3)
+    for group in ("a", "b", "c"):
+        ranked = sorted(((-s, h) for g, s, h in rows if g == group))
+        last = ranked[math.ceil(len(ranked) * percent / 100) - 1]
+        score, tie = cuts[f'["{group}"]']
+        assert score == -last[0] and (tie == last[1] or (tie == 1.0 and all(r[0] != last[0] for r in ranked[
+            ranked.index(last) + 1:])))
+        kept = sum(1 for r in ranked if -r[0] > score or (-r[0] == score and r[1] <= tie))
+        assert kept == math.ceil(len(ranked) * percent / 100)
+    assert all(p["name"] == "quality_cut" for p in ctx.manifest()["phases"])
 
 
 def test_domain_only_keeps_everything(tmp_path, models):
@@ -119,7 +153,7 @@ def test_domain_only_keeps_everything(tmp_path, models):
 
 def test_config_needs_a_model():
     assert QualityConfig().enabled is False
-    with pytest.raises(ConfigError, match="quality.model or quality.domain_model"):
+    with pytest.raises(ConfigError, match="quality.model, quality.domain_model or quality.reference_model"):
         parse_config({"quality": {"enabled": True}})
     with pytest.raises(ConfigError, match="unknown config key 'quality.treshold'"):
         parse_config({"quality": {"treshold": 3}})
