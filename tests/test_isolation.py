@@ -96,3 +96,34 @@ def test_map_isolated_keeps_order_and_reports_the_crashing_item(n):
 
     expected = [i * i if i != 3 else "crash" for i in range(n)]
     assert map_isolated(fn, n, stall_s=5) == expected
+
+
+def crash_in_a_ray_worker(contents: list[str]) -> tuple[list[str | None], int]:
+    """Runs in a Ray worker: extract with the crashing parser; (reason per page, the worker's pid)."""
+    real = Extractor.extract_html
+
+    def extract_html(self, html, url):
+        if "CRASH-ABORT" in html:
+            faulthandler.disable()
+            os.abort()
+        return real(self, html, url)
+
+    Extractor.extract_html = extract_html
+    try:
+        docs, rejects, _ = Extractor(ExtractConfig())(raw_table(contents))
+    finally:
+        Extractor.extract_html = real
+    reasons = dict(zip(rejects.column("id").to_pylist(), rejects.column("reason").to_pylist()))
+    return [reasons.get(f"r{i}") for i in range(len(contents))], os.getpid()
+
+
+def test_a_crash_inside_a_ray_task_costs_one_page_and_not_the_worker(ray_local):
+    """The fork happens inside a real Ray worker (its threads, its signal handlers). Without retries a
+    dead worker would fail the task (WorkerCrashedError); here the task returns and the worker lives on."""
+    import psutil
+
+    remote = ray_local.remote(max_retries=0)(crash_in_a_ray_worker)
+    pages = [PAGE.format(i=0), "<html><body>CRASH-ABORT</body></html>", PAGE.format(i=2)]
+    reasons, worker_pid = ray_local.get(remote.remote(pages))
+    assert reasons == [None, "extract.crash", None]
+    assert psutil.pid_exists(worker_pid) and worker_pid != os.getpid()
