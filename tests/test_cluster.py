@@ -120,3 +120,18 @@ def test_secrets_in_storage_options_are_refused_without_echoing_them(key):
         load_config(None, [f"storage.options.s3.{key}=hunter2"])
     message = str(err.value)
     assert "\n" not in message and "looks like a secret" in message and "hunter2" not in message
+
+
+def test_storage_settings_in_a_ray_session_started_elsewhere_are_flagged(ray_local, caplog):
+    """Ray already running (started by the caller): its workers' environment is not ours to set, so say so."""
+    from curation.config import load_config
+    from curation.runtime.ray_session import ray_session
+
+    runtime = load_config(None).runtime
+    with caplog.at_level("WARNING", logger="curation.runtime.ray_session"):
+        with ray_session(runtime):
+            pass
+        assert not caplog.records
+        with ray_session(runtime, env={"FSSPEC_S3": '{"endpoint_url": "http://127.0.0.1:9"}'}):
+            pass
+    assert len(caplog.records) == 1 and "FSSPEC_S3" in caplog.records[0].getMessage()

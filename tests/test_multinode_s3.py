@@ -24,7 +24,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, urlencode, urlparse
 
 import psutil
 import pytest
@@ -146,7 +146,7 @@ class Cluster:
 
     def state(self, resource: str, **query: str) -> list[dict]:
         """Ray's state API (the dashboard's REST endpoint) without making this process a Ray driver."""
-        url = f"{self.dashboard}/api/v0/{resource}?" + "&".join(f"{k}={v}" for k, v in {"limit": "10000", **query}.items())
+        url = f"{self.dashboard}/api/v0/{resource}?" + urlencode({"limit": "10000", **query})
         request = urllib.request.Request(url, headers={"authorization": f"Bearer {self.token}"})
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.load(response)["data"]["result"]["result"]
@@ -221,14 +221,22 @@ def local_run(crawl, tmp_path_factory) -> dict[str, str]:
     return digest
 
 
-def test_local_run_folder_refused_on_several_nodes_unless_shared(cluster, crawl, tmp_path):
+def error_lines(result: subprocess.CompletedProcess) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("error:")]
+
+
+def test_local_run_folder_refused_on_several_nodes_unless_shared(cluster, s3, crawl, tmp_path):
     out = tmp_path / "run"
     refused = curate(run_args(crawl["local"], str(out), "--address", cluster.address), driver_env(cluster))
     assert refused.returncode == 2, refused.stderr[-3000:]
-    errors = [line for line in refused.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and errors[0].startswith("error: run folder"), refused.stderr[-3000:]
+    errors = error_lines(refused)
+    assert len(errors) == 1 and errors[0].startswith(f"error: run folder {out} is a local path"), refused.stderr
     assert "runtime.shared_filesystem" in errors[0] and "3 now" in errors[0]
     assert not out.exists(), "nothing is written before the refusal"
+    # Local inputs too: the workers on other nodes could not read them.
+    refused = curate(s3_args(cluster, s3, {"s3": crawl["local"]}, "s3://bucket/runs/never"), driver_env(cluster))
+    assert refused.returncode == 2 and error_lines(refused)[0].startswith("error: input "), refused.stderr[-3000:]
+    assert not s3["fs"].exists("bucket/runs/never")
 
     # The nodes of this cluster do share one disk, so saying so makes the same run valid.
     docs = tmp_path / "docs.jsonl"

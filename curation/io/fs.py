@@ -21,7 +21,8 @@ import pyarrow.parquet as pq
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "row_group_size": 8192, "write_statistics": True}
 
 
-_FSSPEC_DEFAULTS = {p: dict(kw) for p, kw in fsspec.config.conf.items()}  # what fsspec read from its own env/files at import
+# What fsspec read from its own environment variables and files when imported.
+_FSSPEC_DEFAULTS = {p: dict(kw) for p, kw in fsspec.config.conf.items()}
 
 
 def configure_storage(options: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:

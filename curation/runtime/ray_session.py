@@ -18,6 +18,8 @@ from curation.config_base import ConfigError
 from curation.io import fs
 from curation.runtime import executor
 
+log = logging.getLogger(__name__)
+
 
 @contextmanager
 def ray_session(
@@ -43,12 +45,19 @@ def ray_session(
             kwargs["num_cpus"] = runtime.workers or os.cpu_count() or 1
         ray.init(**kwargs)
         started = True
+    elif env:
+        running = ray.get_runtime_context().runtime_env.get("env_vars") or {}
+        if any(running.get(k) != v for k, v in env.items()):
+            log.warning("Ray was started before this run: storage settings reach the workers only if its "
+                        "runtime_env has %s (docs/cluster.md)", ", ".join(sorted(env)))
     previous = (executor.SETTINGS.use_ray, executor.SETTINGS.max_in_flight)
     try:
         if not runtime.shared_filesystem:
             refuse_local_paths(shared_paths)
         workers = runtime.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        executor.configure(use_ray=True, max_in_flight=workers, max_retries=runtime.max_retries, progress=runtime.progress)
+        executor.configure(
+            use_ray=True, max_in_flight=workers, max_retries=runtime.max_retries, progress=runtime.progress
+        )
         yield
     finally:
         executor.configure(
@@ -70,6 +79,6 @@ def refuse_local_paths(paths: Sequence[tuple[str, str]]) -> None:
         if fs.is_local(path):
             raise ConfigError(
                 f"{what} {path} is a local path but tasks run on other Ray nodes ({len(nodes)} now), each with "
-                "its own disk: use object storage (s3://, gs://) or set runtime.shared_filesystem: true if it is mounted "
-                "on every node"
+                "its own disk: use object storage (s3://, gs://) or set runtime.shared_filesystem: true if it is "
+                "mounted on every node"
             )
