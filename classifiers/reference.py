@@ -15,7 +15,6 @@ from collections.abc import Sequence
 import pyarrow as pa
 
 from classifiers.label import LABEL_SCHEMA, document_files, sample_files, text_hash
-from curation.common.files import part_files
 from curation.io import fs
 
 PROMPT_NAME = "reference"
@@ -25,7 +24,7 @@ def read_texts(paths: Sequence[str]) -> list[tuple[str, str]]:
     """(id, text) of JSONL (``.jsonl``, one object with ``text`` per line) or Parquet files and folders."""
     files: list[str] = []
     for path in paths:
-        files += [path] if path.endswith((".jsonl", ".parquet")) else part_files(path, (".jsonl", ".parquet"))
+        files += [path] if path.endswith((".jsonl", ".parquet")) else fs.listdir(path, (".jsonl", ".parquet"))
     if not files:
         raise FileNotFoundError(f"no .jsonl or .parquet files in {', '.join(paths)}")
     rows: list[tuple[str, str]] = []
