@@ -134,6 +134,12 @@ def test_curation_never_imports_classifiers():
     assert not into_classifiers, "\n".join(into_classifiers)
 
 
+def test_dev_tooling_is_used_only_by_the_cli():
+    """The sample crawl serves ``curate sample-crawl``, tests and benchmarks; no pipeline code depends on it."""
+    users = [f"{where}: {source}" for source, target, where in edges() if target == "curation.testing"]
+    assert all(u.endswith(": curation.cli") for u in users), "\n".join(users)
+
+
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.section)
 def test_registered_modules_are_stage_modules(stage):
     """The registry must not smuggle an upward dependency into the core: it names stage modules only."""
