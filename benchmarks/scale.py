@@ -1,7 +1,7 @@
 """Scale: files, bytes and seconds as tasks grow; driver memory and time as documents grow.
 
 ``tasks`` (default): the 1,217 real pages of ``../shared/data/crawl/bench-pages.warc.gz`` (33.7 MB)
-as 1, 32, 256 and 1,024 tasks (``input.split_bytes``), the whole default pipeline on an embedded
+as 1, 32, 256 and 1,024 tasks (the largest ``input.split_bytes`` planning that many), the whole default pipeline on an embedded
 local Ray. Per run: wall seconds, files and bytes under ``DIR/work/`` (per phase and in all), and
 the overhead per extra task against the 1-task run of the same invocation. Goals (issue 11):
 files per phase <= 2 x tasks + a constant, work bytes <= 3x input, overhead <= 0.25 s per extra
@@ -73,10 +73,25 @@ def work_usage(work: Path) -> dict[str, dict[str, int]]:
     return out
 
 
+def split_for(tasks: int) -> int:
+    """The largest ``input.split_bytes`` that plans at least ``tasks`` tasks (splits end at record bounds)."""
+    from curation.config import parse_config
+    from curation.io.planning import plan_input_tasks
+
+    def planned(split: int) -> int:
+        return len(plan_input_tasks(parse_config({"input": {"paths": [str(CRAWL)], "split_bytes": split}}).input))
+
+    lo, hi = 1, CRAWL.stat().st_size + 1  # planned(lo) >= tasks > planned(hi), unless tasks is out of reach
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if planned(mid) >= tasks else (lo, mid)
+    return lo
+
+
 def tasks_run(tasks: int, workers: int, folder: Path) -> dict:
     size = CRAWL.stat().st_size
     out = folder / f"run-{tasks}"
-    r = run_driver(CRAWL, out, workers, [f"input.split_bytes={-(-size // tasks)}"])
+    r = run_driver(CRAWL, out, workers, [f"input.split_bytes={split_for(tasks)}"])
     phases = work_usage(out / "work")
     for p in r["phases"]:
         phases.setdefault(p["name"], {"files": 0, "bytes": 0}) .update(tasks=p["tasks"], seconds=p["wall_seconds"])
