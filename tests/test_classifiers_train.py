@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
+import numpy as np
+import pyarrow as pa
 import pytest
 
 from classifiers.config import EmbeddingParams, FastTextParams, TrainConfig
@@ -83,3 +86,54 @@ def test_embedding_regression_head(tmp_path):
     report = train_classifier(labels, str(tmp_path / "emb"), cfg)
     assert report["f1"] >= 0.9, report
     assert "regression" in report and report["regression"]["pearson"] > 0.7
+
+
+def soft_labels(path, docs, p_good: float, p_spam: float) -> str:
+    """Logprob-style labels: the LLM's P(yes) is ``p_good`` on good documents and ``p_spam`` on spam."""
+    table = truth_labels(docs)
+    probs = [p_good if d["good"] else p_spam for d in docs]
+    table = table.set_column(table.schema.get_field_index("score"), "score", pa.array(probs, pa.float32()))
+    blobs = [json.dumps({"yes": p, "no": 1 - p}) for p in probs]
+    table = table.set_column(table.schema.get_field_index("label_probs"), "label_probs", pa.array(blobs))
+    fs.write_parquet(table, str(path))
+    return str(path)
+
+
+def test_soft_labels_train_a_calibrated_fasttext_model(tmp_path):
+    """Soft targets are learnt as probabilities: P(yes) of 0.8 vs 0.3 (both "no" and "yes" would be
+    one class each under a hard cut at 0.5) come back as scores near 0.8 and 0.3."""
+    labels = soft_labels(tmp_path / "soft.parquet", make_corpus(600, seed=1), 0.8, 0.3)
+    report = train_classifier(labels, str(tmp_path / "soft"), TrainConfig(seed=0, fasttext=FastTextParams(epoch=20)))
+    assert report["auc"] >= 0.95 and report["soft"]["mae"] < 0.15, report
+    fresh = make_corpus(200, seed=2)
+    scores = Classifier(str(tmp_path / "soft")).predict([d["text"] for d in fresh]).scores
+    good = np.mean([s for s, d in zip(scores, fresh) if d["good"]])
+    spam = np.mean([s for s, d in zip(scores, fresh) if not d["good"]])
+    assert abs(good - 0.8) < 0.12 and abs(spam - 0.3) < 0.12, (good, spam)
+    # The same labels cut hard at 0.5 lose the spam's 0.3: binary targets give near-0 scores there.
+    hard = train_classifier(labels, str(tmp_path / "hard"), TrainConfig(target="binary", seed=0,
+                                                                         fasttext=FastTextParams(epoch=20)))
+    assert hard["auc"] >= 0.95
+
+
+def test_reference_classifier_from_positives_and_negatives(tmp_path):
+    """Llama 3's "referenced by Wikipedia" classifier: reference texts (JSONL) against crawl documents."""
+    from curation.schema import make_documents
+    from helpers import BIN
+
+    docs = make_corpus(400, seed=9)
+    positives = tmp_path / "reference.jsonl"
+    positives.write_text("".join(json.dumps({"id": d["id"], "text": d["text"]}) + "\n" for d in docs if d["good"]))
+    crawl = [d for d in make_corpus(800, seed=10) if not d["good"]]
+    fs.write_parquet(make_documents({"id": [d["id"] for d in crawl], "text": [d["text"] for d in crawl]}),
+                     str(tmp_path / "run" / "docs" / "part-000000.parquet"))
+    result = subprocess.run([str(BIN / "curate"), "train-classifier", "--positives", str(positives), "--negatives",
+                             str(tmp_path / "run"), "--out", str(tmp_path / "ref")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["auc"] >= 0.95 and report["f1"] >= 0.9
+    labels = fs.read_parquet(str(tmp_path / "ref" / "reference_labels.parquet"))
+    assert labels.column("label").to_pylist().count("no") == labels.column("label").to_pylist().count("yes")
+    missing = subprocess.run([str(BIN / "curate"), "train-classifier", "--positives", str(positives), "--out",
+                              str(tmp_path / "x")], capture_output=True, text=True)
+    assert missing.returncode == 2 and "--negatives" in missing.stderr
