@@ -178,23 +178,23 @@ def test_agrees_with_the_pack_phase_on_real_shards(tmp_path):
     assert sum(e["tokens"] for e in stats["documents"]["shares"]["source"].values()) == counts["tokens"]
 
 
-def test_statistics_are_merged_summaries_whatever_the_id_ranges(run, tmp_path, monkeypatch):
-    """Per-file summaries are O(distinct values), and splitting the id ranges changes no figure."""
+def test_statistics_are_merged_summaries_whatever_the_id_partitions(run, tmp_path, monkeypatch):
+    """Per-file summaries are O(distinct values), and the number of id partitions changes no figure."""
     from curation.stats import documents, tokens
 
     root, truth, stats = run
-    summary = documents.file_summary(str(root / "docs" / "part-00000.parquet"))
+    summary, _ = documents.file_summary(str(root / "docs" / "part-00000.parquet"))
     assert len(summary["chars"]) <= 2000 and summary["documents"] == truth["documents"] // 2
     flat = pa.table({"text": ["abc"] * 5000, "url": [f"https://H{j % 7}.org/{j}" for j in np.arange(5000) % 1000],
                      "quality_score": [0.25] * 5000})
     fs.write_parquet(flat, str(tmp_path / "part-00000.parquet"))
-    big = documents.file_summary(str(tmp_path / "part-00000.parquet"))
+    big, _ = documents.file_summary(str(tmp_path / "part-00000.parquet"))
     assert big["chars"] == {3.0: 5000} and big["quality_score"] == {0.25: 5000}  # a map of values, not documents
     assert abs(big["urls"].count() - 1000) < 30 and round(big["hosts"].count()) == 7  # HyperLogLog estimates
-    monkeypatch.setattr(tokens, "PARTITION_SEGMENTS", 7)  # ~30 id ranges, each its own task
+    monkeypatch.setattr(tokens, "partition_count", lambda paths: 13)  # the shuffle by id over 13 partitions
     again = compute_run_stats(str(root), write=False)
-    assert tokens.partition_count(truth["documents"], truth["documents"]) > 5
     assert {k: again[k] for k in ("documents", "shards")} == {k: stats[k] for k in ("documents", "shards")}
+    assert not list((root / "work" / "stats").rglob("*.arrow"))  # the shuffle files are removed
 
 
 def test_statistics_as_ray_tasks(run, ray_local):

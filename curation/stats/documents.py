@@ -55,13 +55,14 @@ def sketch(values: pa.Array | pa.ChunkedArray) -> HyperLogLogPlusPlus:
     return hll
 
 
-def file_summary(path: str) -> dict[str, Any]:
-    """One docs file's mergeable summary (see the module docstring)."""
-    table = read_columns(path, [*GROUP_COLUMNS, "quality_score", "url"])
+def file_summary(path: str) -> tuple[dict[str, Any], pa.Table]:
+    """One docs file's mergeable summary (see the module docstring), and its ``id`` and group
+    columns (for ``stats.tokens``, which joins them with the shards)."""
+    table = read_columns(path, ["id", *GROUP_COLUMNS, "quality_score", "url"])
     chars = text_lengths(path)
     urls = table.column("url").cast(pa.string())
     hosts = pc.utf8_lower(pc.struct_field(pc.extract_regex(urls, HOST), [0]))
-    return {
+    summary = {
         "documents": table.num_rows,
         "chars": value_counts(chars),
         "quality_score": value_counts(pc.round(table.column("quality_score").cast(pa.float64()), QUALITY_DECIMALS)),
@@ -69,6 +70,7 @@ def file_summary(path: str) -> dict[str, Any]:
         "urls": sketch(urls),
         "hosts": sketch(hosts),
     }
+    return summary, pa.table({name: table[name].cast(pa.string()) for name in ["id", *GROUP_COLUMNS]})
 
 
 def add_file(total: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:

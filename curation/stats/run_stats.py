@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import reduce
 from typing import Any
 
@@ -53,16 +57,19 @@ def funnel_stats(manifest: dict[str, Any], shards: dict[str, Any] | None, docume
     }
 
 
-def gather(shard_dir: str, doc_dir: str | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+def gather(shard_dir: str, doc_dir: str | None, scratch: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """(shard statistics, document statistics) of a shard folder and a docs folder (None when
-    empty): per-file summaries, then per-id-range summaries, run by ``map_tasks`` and merged here."""
+    empty): one task per file (summary + its rows shuffled by document id into ``scratch``), one
+    per partition (``stats.tokens``), run by ``map_tasks``; only summaries are merged here."""
     shard_files = fs.listdir(shard_dir, ".parquet", recursive=True)
     doc_files = fs.listdir(doc_dir, ".parquet", recursive=True) if doc_dir else []
-    per_shard = map_tasks(shards.file_summary, [(f,) for f in shard_files])
-    per_doc = map_tasks(documents.file_summary, [(f,) for f in doc_files])
+    parts = tokens.partition_count(shard_files + doc_files)
     splits = [shards.split_of(f, shard_dir) for f in shard_files]
-    parts = tokens.partition_count(sum(s["segments"] for s in per_shard), sum(d["documents"] for d in per_doc))
-    calls = [(list(zip(shard_files, splits)), doc_files, p, parts) for p in range(parts)] if shard_files else []
+    shard_out = [fs.join(scratch, f"shards-{i:06d}.arrow") for i in range(len(shard_files))]
+    doc_out = [fs.join(scratch, f"docs-{i:06d}.arrow") for i in range(len(doc_files))]
+    per_shard = map_tasks(tokens.scatter_shard, list(zip(shard_files, splits, [parts] * len(splits), shard_out)))
+    per_doc = map_tasks(tokens.scatter_docs, list(zip(doc_files, [parts] * len(doc_files), doc_out)))
+    calls = [(shard_out, doc_out, p) for p in range(parts)] if shard_files else []
     per_range = map_tasks(tokens.partition_task, calls)
     shard_stats = shards.shard_section(shard_dir, splits, per_shard, per_range) if shard_files else None
     doc_stats = None
@@ -72,11 +79,27 @@ def gather(shard_dir: str, doc_dir: str | None) -> tuple[dict[str, Any] | None, 
     return shard_stats, doc_stats
 
 
+@contextmanager
+def scratch_folder(run_dir: str | None) -> Iterator[str]:
+    """Where the statistics' shuffle files go while they are computed: ``DIR/work/stats/<uuid>`` of a
+    writable run folder (the tasks may run on other nodes), else a local temporary folder."""
+    if run_dir is None:
+        with tempfile.TemporaryDirectory(prefix="curate-stats-") as local:
+            yield local
+        return
+    folder = fs.join(run_dir, "work", "stats", uuid.uuid4().hex)
+    try:
+        yield folder
+    finally:
+        fs.remove(folder, recursive=True)
+
+
 def compute_run_stats(run_dir: str, write: bool = True) -> dict[str, Any]:
     """Compute every statistic of a run folder and (by default) write ``DIR/stats/<section>.json``."""
     run_dir = run_dir.rstrip("/")
     manifest, digest = _manifest(run_dir)
-    shard_stats, doc_stats = gather(fs.join(run_dir, "shards"), fs.join(run_dir, "docs"))
+    with scratch_folder(run_dir if write else None) as scratch:
+        shard_stats, doc_stats = gather(fs.join(run_dir, "shards"), fs.join(run_dir, "docs"), scratch)
     stats = {
         "meta": {"run_dir": run_dir, "manifest_sha256": digest, "stats_version": STATS_VERSION},
         "funnel": funnel_stats(manifest, shard_stats, doc_stats["documents"] if doc_stats else None),
@@ -118,7 +141,8 @@ def run_or_shard_stats(folder: str) -> dict[str, Any]:
             return compute_run_stats(folder)
         except PermissionError:  # a read-only run folder: show the stats without storing them
             return compute_run_stats(folder, write=False)
-    shard_stats, _ = gather(folder, None)
+    with scratch_folder(None) as scratch:
+        shard_stats, _ = gather(folder, None, scratch)
     if shard_stats is None:
         raise StatsError(f"{folder} is neither a run folder (docs/, manifest.json) nor a shard folder (*.parquet)")
     return {"meta": {"shard_dir": folder, "stats_version": STATS_VERSION}, "shards": shard_stats}

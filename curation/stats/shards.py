@@ -3,8 +3,8 @@
 ``input_ids`` is never read: every row's segment lengths are the differences of its
 ``cu_seqlens``, so rows, tokens, padding and documents per row come from the small columns, one
 summary per shard file. Figures per document (documents, split documents, tokens per document)
-need a document's pieces together, which may sit in several files: ``stats.tokens`` gathers them
-in tasks that each own a range of document ids. Only summaries reach the driver.
+need a document's pieces together, which may sit in several files: ``stats.tokens`` shuffles
+them by document id. Only summaries reach the driver.
 """
 
 from __future__ import annotations
@@ -64,11 +64,14 @@ def segments(table: pa.Table) -> dict[str, np.ndarray | pa.Array]:
     }
 
 
-def file_summary(path: str) -> dict[str, Any]:
-    """Per-row figures of one shard file: rows, tokens, padding, segments, documents per row."""
+def file_summary(path: str) -> tuple[dict[str, Any], pa.Table]:
+    """Per-row figures of one shard file (rows, tokens, padding, segments, documents per row), and
+    its document segments as ``id, tokens, split`` rows (``split``: a piece after the first)."""
     table = read_columns(path, SHARD_COLUMNS)
     seg = segments(table)
     pad = pc.equal(seg["doc_id"], "").to_numpy(zero_copy_only=False)
+    pieces = pa.table({"id": seg["doc_id"].filter(pa.array(~pad)), "tokens": seg["length"][~pad],
+                       "split": seg["offset"][~pad] > 0})
     return {
         "files": 1,
         "rows": table.num_rows,
@@ -77,7 +80,7 @@ def file_summary(path: str) -> dict[str, Any]:
         "segments": int((~pad).sum()),
         "seq_lens": {int(x) for x in np.unique(seg["row_tokens"])},
         "docs_per_row": value_counts(np.bincount(seg["row"][~pad], minlength=table.num_rows)),
-    }
+    }, pieces
 
 
 def add_file(total: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
