@@ -90,7 +90,8 @@ def run_datatrove(texts: list[str], urls: list[str], filters, pii) -> list[bool]
     return kept
 
 
-def run_ours(texts: list[str], urls: list[str], work: Path, parts: int = 4) -> tuple[dict[str, bool], RunContext]:
+def run_filters(texts: list[str], urls: list[str], work: Path, parts: int = 4) -> tuple[dict[str, str | None], RunContext]:
+    """Our whole filter phase, in-process, on documents ``"0"``, ``"1"``...: the reject reason of each (None: kept)."""
     ctx = RunContext(parse_config({"runtime": {"progress": False}}), str(work / "run"))
     paths = []
     for k in range(parts):
@@ -101,12 +102,19 @@ def run_ours(texts: list[str], urls: list[str], work: Path, parts: int = 4) -> t
         fs.write_parquet(table, path)
         paths.append(path)
     out = run(ctx, paths)
-    decisions = {i: True for p in out for i in fs.read_parquet(p, columns=["id"]).column("id").to_pylist()}
+    reasons: dict[str, str | None] = {
+        i: None for p in out for i in fs.read_parquet(p, columns=["id"]).column("id").to_pylist()
+    }
     for _, path in ctx.reject_files():
         rejected = fs.read_parquet(path, columns=["id", "reason"])
-        for i, reason in zip(rejected.column("id").to_pylist(), rejected.column("reason").to_pylist()):
-            decisions[i] = reason.startswith(NOT_IN_DATATROVE)
-    return decisions, ctx
+        reasons.update(zip(rejected.column("id").to_pylist(), rejected.column("reason").to_pylist()))
+    return reasons, ctx
+
+
+def run_ours(texts: list[str], urls: list[str], work: Path) -> tuple[dict[str, bool], RunContext]:
+    """Kept or not per document, counting drops by filters datatrove does not have as kept."""
+    reasons, ctx = run_filters(texts, urls, work)
+    return {i: reason is None or reason.startswith(NOT_IN_DATATROVE) for i, reason in reasons.items()}, ctx
 
 
 def main() -> None:
