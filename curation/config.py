@@ -47,6 +47,8 @@ class ExtractConfig(Section):
     timeout_s: float = Field(10.0, gt=0, description="per-document time limit")
     min_chars: int = Field(1, ge=0, description="shorter extractions are rejected as extract.empty")
     isolate: bool = Field(True, description="extract in a forked child: a crashing page is rejected as extract.crash")
+    # A 10 MB page (input.max_record_bytes) takes trafilatura well under 1 GiB; 4 GiB only stops runaways.
+    memory_limit_mb: int | None = Field(4096, gt=0, description="isolated child's memory above the worker's; None = no cap")
     gates: GatesConfig = Field(default_factory=GatesConfig)
 
 

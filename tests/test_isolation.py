@@ -44,6 +44,9 @@ def crashing_parser(monkeypatch) -> None:
             os.abort()
         if "CRASH-SEGV" in html:
             ctypes.string_at(0)  # a real segmentation fault
+        if "CRASH-MEMORY" in html:
+            grown = [bytearray(2**26) for _ in range(64)]  # a parse that runs away: 4 GiB, 64 MiB at a time
+            return str(len(grown))
         if "CRASH-HANG" in html:
             signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])  # as a hang inside C code would
             time.sleep(60)
@@ -64,6 +67,14 @@ def test_crashing_pages_are_rejected_and_every_other_page_comes_through(monkeypa
         "r0": "extract.crash", "r5": "extract.crash", "r6": "extract.timeout", "r11": "extract.crash"}
     assert docs.column("id").to_pylist() == [f"r{i}" for i in (1, 2, 3, 4, 7, 8, 9, 10)]
     assert all(f"river number {i}" in t for i, t in zip((1, 2, 3, 4, 7, 8, 9, 10), docs.column("text").to_pylist()))
+
+
+def test_a_runaway_page_hits_the_memory_cap_and_the_rest_comes_through(monkeypatch):
+    crashing_parser(monkeypatch)
+    pages = [PAGE.format(i=0), "<html><body>CRASH-MEMORY</body></html>", PAGE.format(i=2)]
+    docs, rejects, _ = Extractor(ExtractConfig(memory_limit_mb=512))(raw_table(pages))
+    assert rejects.column("reason").to_pylist() in (["extract.error"], ["extract.crash"])
+    assert docs.column("id").to_pylist() == ["r0", "r2"]
 
 
 def test_without_isolation_the_crash_takes_the_process(monkeypatch):

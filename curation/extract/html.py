@@ -119,7 +119,8 @@ class Extractor:
         if not self.config.isolate:
             return [self.page(h, u, gates) for h, u in zip(htmls, urls, strict=True)]
         stall_s = 2 * self.config.timeout_s + 1  # the child's own alarm fires first; this catches hangs in C
-        results = map_isolated(lambda i: self.page(htmls[i], urls[i], gates), len(htmls), stall_s)
+        memory_mb = self.config.memory_limit_mb
+        results = map_isolated(lambda i: self.page(htmls[i], urls[i], gates), len(htmls), stall_s, memory_mb)
         return [("", f"extract.{r}", None, None) if isinstance(r, str) else r for r in results]
 
     def __call__(self, raw: pa.Table) -> tuple[pa.Table, pa.Table, dict[str, Any]]:

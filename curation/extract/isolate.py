@@ -5,8 +5,9 @@ One child per task, not per page: it inherits the parent's loaded parser, models
 copy-on-write), processes page after page and sends each result back as soon as it has it. When the
 child dies, the page it was on is the crashing one: it is reported as ``crash`` and a new child
 takes the pages after it, so only that page is lost and the others are processed once. A child that
-sends nothing for ``stall_s`` seconds is killed and its page reported as ``timeout``. Where ``fork``
-does not exist (Windows) pages run in the calling process.
+sends nothing for ``stall_s`` seconds is killed and its page reported as ``timeout``; the child's
+address space is capped, so a runaway parse fails (``extract.error`` or ``crash``) before it exhausts
+the node. Where ``fork`` does not exist (Windows) pages run in the calling process.
 """
 
 from __future__ import annotations
@@ -20,10 +21,27 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def _child(fn: Callable[[int], T], start: int, n: int, conn) -> None:
+def _limit_memory(extra_mb: int | None) -> None:
+    """Cap the child's address space at what it inherited plus ``extra_mb``: a page whose parse runs
+    away fails its allocation (``MemoryError``, or the child dies) instead of exhausting the node."""
+    if extra_mb is None:
+        return
+    import resource
+
+    with open("/proc/self/statm") as f:  # Linux; elsewhere the child runs without a cap
+        inherited = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    limit = inherited + extra_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+
+def _child(fn: Callable[[int], T], start: int, n: int, conn, memory_mb: int | None) -> None:
     """Runs in the forked child: results of pages ``start..n-1``, one message each; never returns."""
     code = 0
     try:
+        try:
+            _limit_memory(memory_mb)
+        except (OSError, ValueError):
+            pass  # no /proc or a hard limit below: run uncapped
         for i in range(start, n):
             conn.send(fn(i))
     except BaseException:  # an escaped exception ends the child like a crash: its page is reported
@@ -38,9 +56,10 @@ def _reap(pid: int, kill: bool) -> None:
     os.waitpid(pid, 0)
 
 
-def map_isolated(fn: Callable[[int], T], n: int, stall_s: float) -> list[T | str]:
-    """``[fn(0), ..., fn(n-1)]`` computed in forked children; a page whose child died is ``"crash"``,
-    one whose child sent nothing for ``stall_s`` seconds is ``"timeout"``."""
+def map_isolated(fn: Callable[[int], T], n: int, stall_s: float, memory_mb: int | None = None) -> list[T | str]:
+    """``[fn(0), ..., fn(n-1)]`` computed in forked children (address space capped ``memory_mb`` above
+    the parent's); a page whose child died is ``"crash"``, one whose child sent nothing for ``stall_s``
+    seconds is ``"timeout"``."""
     if not hasattr(os, "fork"):
         return [fn(i) for i in range(n)]
     out: list[T | str] = []
@@ -49,7 +68,7 @@ def map_isolated(fn: Callable[[int], T], n: int, stall_s: float) -> list[T | str
         pid = os.fork()
         if pid == 0:
             reader.close()
-            _child(fn, len(out), n, writer)
+            _child(fn, len(out), n, writer, memory_mb)
         writer.close()
         failure = None
         try:
