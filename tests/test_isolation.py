@@ -138,3 +138,23 @@ def test_a_crash_inside_a_ray_task_costs_one_page_and_not_the_worker(ray_local):
     reasons, worker_pid = ray_local.get(remote.remote(pages))
     assert reasons == [None, "extract.crash", None]
     assert psutil.pid_exists(worker_pid) and worker_pid != os.getpid()
+
+
+def test_the_child_dies_with_its_worker(monkeypatch, tmp_path):
+    """A worker killed mid-task (node loss, Ray's OOM killer) leaves no extraction child behind."""
+    import psutil
+
+    crashing_parser(monkeypatch)
+    worker = os.fork()
+    if worker == 0:  # the worker: its isolated child hangs on the page
+        try:
+            Extractor(ExtractConfig(timeout_s=60))(raw_table(["<html><body>CRASH-HANG</body></html>"]))
+        finally:
+            os._exit(0)
+    deadline = time.monotonic() + 20
+    while not psutil.Process(worker).children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [child] = psutil.Process(worker).children()
+    os.kill(worker, signal.SIGKILL)
+    os.waitpid(worker, 0)
+    assert psutil.wait_procs([child], timeout=10)[1] == []  # gone, not orphaned

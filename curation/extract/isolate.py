@@ -34,14 +34,24 @@ def _limit_memory(extra_mb: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
 
 
-def _child(fn: Callable[[int], T], start: int, n: int, conn, memory_mb: int | None) -> None:
+def _die_with(parent: int) -> None:
+    """Linux: the kernel kills this child when its parent dies (a killed worker leaves no stuck parse)."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _child(fn: Callable[[int], T], start: int, n: int, conn, memory_mb: int | None, parent: int) -> None:
     """Runs in the forked child: results of pages ``start..n-1``, one message each; never returns."""
     code = 0
     try:
         try:
+            _die_with(parent)
             _limit_memory(memory_mb)
-        except (OSError, ValueError):
-            pass  # no /proc or a hard limit below: run uncapped
+        except (OSError, ValueError, AttributeError):
+            pass  # not Linux, or a hard limit below: run without these guards
         for i in range(start, n):
             conn.send(fn(i))
     except BaseException:  # an escaped exception ends the child like a crash: its page is reported
@@ -65,10 +75,11 @@ def map_isolated(fn: Callable[[int], T], n: int, stall_s: float, memory_mb: int 
     out: list[T | str] = []
     while len(out) < n:
         reader, writer = Pipe(duplex=False)
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:
             reader.close()
-            _child(fn, len(out), n, writer, memory_mb)
+            _child(fn, len(out), n, writer, memory_mb, parent)
         writer.close()
         failure = None
         try:
