@@ -68,3 +68,33 @@ def test_each_gate_follows_its_filter_and_its_own_switch():
     assert reasons(["extract.gates.url=false"]) == ["gate.lid.language"]
     assert reasons(["filters.url.enabled=false", "filters.lid.enabled=false"]) == []
     assert reasons(["extract.gates.lid_min_score=1.0"]) == ["gate.url.banned_words", "gate.url.domain"]
+
+
+def test_workers_starting_together_parse_the_blocklist_once(monkeypatch, tmp_path):
+    """The URL gate loads UT1 in every worker; on a cold machine one parses, the others wait and load."""
+    import os
+    import time
+
+    import numpy as np
+
+    from curation.filters import url
+
+    log = tmp_path / "parsed"
+
+    def slow_parse():
+        with open(log, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        time.sleep(0.5)  # the others arrive while this one parses
+        return np.array([1, 2, 3], dtype=np.uint64), ["blocked.example/page"]
+
+    monkeypatch.setenv("CURATION_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(url, "_parse_ut1", slow_parse)
+    pids = []
+    for _ in range(3):
+        pid = os.fork()
+        if pid == 0:
+            domains, urls = url.ut1_lists()
+            os._exit(0 if domains.tolist() == [1, 2, 3] and urls == {"blocked.example/page"} else 1)
+        pids.append(pid)
+    assert all(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0 for pid in pids)
+    assert len(log.read_text().split()) == 1
