@@ -1,7 +1,9 @@
 """The demo path end to end through the CLI: sample crawl -> run -> stats/explain -> notebooks.
 
-Then the same run again with a quality model trained on labels: only the new phases run, and the
-classifier report notebook draws its figures from the real run.
+Then the mission of ``make demo``: the bundled SmolLM2-135M labels a sample of the run for quality
+and domain (logprob mode), both classifiers are trained on those labels, and the same run again
+with quality selection, domains and the Llama 3 mix runs only the new phases. The quality
+classifier trained on the LLM's labels must rank the crawl's known good pages above its spam.
 """
 
 from __future__ import annotations
@@ -10,14 +12,23 @@ import json
 import subprocess
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from classifiers.config import TrainConfig
+from classifiers.config import FastTextParams, TrainConfig
+from classifiers.evaluate import roc_auc
+from classifiers.label import label
+from classifiers.model import Classifier
+from classifiers.prompts import DOMAIN_TAXONOMY, LLAMA3_QUALITY_BINARY
 from classifiers.train import train_classifier
 from curation.io import fs
 from helpers import BIN
-from test_notebooks import assert_figures, execute, write_labels
+from test_notebooks import assert_figures, execute
+
+GOOD = {"article", "code", "math"}  # article pages of high or medium quality, code and maths
+SPAM = {"keyword_spam", "link_farm", "product_list", "repetitive", "short_lines"}
+AUC_FLOOR = 0.8
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
 CONFIG = Path(__file__).parents[1] / "configs" / "quickstart.yaml"
@@ -82,17 +93,63 @@ def test_shard_notebook_on_the_demo_output(demo, monkeypatch):
     assert_figures(demo["run"], {"documents_per_row", "document_lengths", "tokens_per_source"})
 
 
-def test_rerun_with_a_quality_model_runs_only_the_new_phases(demo, monkeypatch):
-    model = demo["root"] / "model"
-    train_classifier(write_labels(demo["root"] / "labels.parquet", 300, seed=1), str(model), TrainConfig(seed=0))
+def page_files(run: Path) -> list[str]:
+    """Every extracted page of the run: curated documents and the rejects that carry text."""
+    return sorted(str(p) for folder in ("docs", "rejects") for p in (run / folder).glob("*.parquet"))
+
+
+@pytest.fixture(scope="module")
+def llm_models(demo, bundled_llm) -> dict:
+    """``make demo``'s labelling and training on the demo run: the bundled model labels a sample of the
+    extracted pages for quality and domain; a soft quality model and a domain model learn from them."""
+    root, files = demo["root"], page_files(demo["run"])
+    out = {}
+    for name, prompt in (("quality", LLAMA3_QUALITY_BINARY), ("domain", DOMAIN_TAXONOMY)):
+        labels = str(root / f"{name}-labels.parquet")
+        out[f"{name}_summary"] = label(files, labels, prompt=prompt, backend=bundled_llm, samples=80, max_chars=600,
+                                       stratify_by=())  # fmt: skip
+        target = {"target": "multiclass", "fasttext": FastTextParams(lr=0.5, epoch=25)} if name == "domain" else {}
+        out[f"{name}_eval"] = train_classifier(labels, str(root / name), TrainConfig(seed=0, **target))
+        out[name] = root / name
+    return out
+
+
+def test_llm_labels_cover_every_sampled_page(llm_models):
+    for name in ("quality", "domain"):
+        summary = llm_models[f"{name}_summary"]
+        assert summary["sampled"] == 80 and summary["ok"] == 80 and summary["unparseable"] == 0  # parse rate 100%
+
+
+def test_classifier_from_llm_labels_ranks_good_pages_above_spam(demo, llm_models):
+    """A test that can fail on quality: AUC of the LLM-labelled classifier, good pages vs spam."""
+    kinds = {t["id"]: t["kind"] for t in demo["truth"] if t["kind"] in SPAM or (
+        t["kind"] in GOOD and t.get("quality", "high") in ("high", "medium"))}
+    texts: dict[str, str] = {}
+    for path in page_files(demo["run"]):
+        table = pq.read_table(path, columns=["id", "text"])
+        texts.update((i, t) for i, t in zip(table["id"].to_pylist(), table["text"].to_pylist()) if i in kinds and t)
+    ids = sorted(texts)
+    truth = [kinds[i] not in SPAM for i in ids]
+    assert sum(truth) > 50 and len(truth) - sum(truth) > 10
+    scores = Classifier(str(llm_models["quality"])).predict([texts[i] for i in ids]).scores
+    auc = roc_auc(truth, scores)
+    print(f"AUC good vs spam of the classifier trained on SmolLM2-135M labels: {auc}")
+    assert auc >= AUC_FLOOR, auc
+
+
+def test_rerun_with_quality_domain_and_mix_runs_only_the_new_phases(demo, llm_models, monkeypatch):
     curate("run", str(CONFIG), "--input", str(demo["root"] / "crawl.warc.gz"), "--output", str(demo["run"]),
-           "--set", "runtime.progress=false", "--set", "quality.enabled=true", "--set", f"quality.model={model}")
+           "--set", "runtime.progress=false", "--set", "quality.enabled=true",
+           "--set", f"quality.model={llm_models['quality']}", "--set", f"quality.domain_model={llm_models['domain']}",
+           "--set", "quality.top_percent=60", "--set", "mix.preset=llama3")  # fmt: skip
     phases = {p["name"]: p for p in fs.read_json(str(demo["run"] / "manifest.json"))["phases"]}
-    assert phases["extract"]["resumed_tasks"] == phases["extract"]["tasks"]
-    assert phases["filters.signals"]["resumed_tasks"] == phases["filters.signals"]["tasks"]
-    assert phases["quality_score"]["resumed_tasks"] == 0
-    scores = [s for p in (demo["run"] / "docs").glob("*.parquet")
-              for s in pq.read_table(p, columns=["quality_score"])["quality_score"].to_pylist()]
-    assert scores and all(s is not None and 0 <= s <= 1 for s in scores)
+    for done in ("extract", "filters.signals", "dedup.minhash"):
+        assert phases[done]["resumed_tasks"] == phases[done]["tasks"], done
+    assert phases["quality_score"]["resumed_tasks"] == 0 and any(name.startswith("mix.") for name in phases)
+    docs = pa.concat_tables([pq.read_table(p, columns=["quality_score", "domain"])
+                             for p in (demo["run"] / "docs").glob("*.parquet")])  # fmt: skip
+    assert docs.num_rows > 0 and docs["quality_score"].null_count == 0 and docs["domain"].null_count == 0
+    assert all(0 <= s <= 1 for s in docs["quality_score"].to_pylist())
+    assert (demo["run"] / "stats" / "mix_report.txt").exists()
     execute("classifier_report.ipynb", demo["run"], monkeypatch)
     assert_figures(demo["run"], {"score_distribution"})
