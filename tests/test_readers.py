@@ -181,6 +181,7 @@ def test_payload_rules(tmp_path: Path) -> None:
         response(6, b"<html>" + b"x" * 5000 + b"</html>"),
         response(7, bytes([0xFF, 0xFE, 0x00, 0x00]) * 200, ctype="text/html"),
         response(8, page(8), status="OK OK"),
+        response(9, page(9), ctype="application/octet-stream"),  # a type that says nothing: sniffed
     ]
     path = write_warc(tmp_path / "rules.warc.gz", records)
     raw, rejects, _ = read_all(InputConfig(paths=[str(path)], max_record_bytes=4000))
@@ -196,6 +197,7 @@ def test_payload_rules(tmp_path: Path) -> None:
     contents = dict(zip(raw.column("id").to_pylist(), raw.column("content").to_pylist()))
     assert "Caf\xe9 cr\xe8me \u20ac5" in contents[record_id("t", 4)]
     assert "Gr\xfc\xdfe" in contents[record_id("t", 5)]
+    assert contents[record_id("t", 9)] == page(9).decode()
     assert raw.column("date").to_pylist()[0] == "2024-03-01T10:00:00Z"
 
 
