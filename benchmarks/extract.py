@@ -6,7 +6,7 @@ Parquet output; the anchor only extracts pre-decoded HTML with trafilatura as in
 lxml a C-level element lookup, ``curation/extract/html.py``).
 
 - ungated: every page extracted, as the anchor. Goals: overhead < 10% at 1 worker, 2 workers >= 1.8x.
-- gated (the default config): the URL and language gates (``curation/extract/gates.py``) skip pages
+- gated (the default config): the URL and language gates (``curation/filters/gates.py``) skip pages
   the filters would drop; pages/s counts every page read, with the share each gate skipped.
 - isolation: the same pages through ``Extractor`` in this process, isolated vs not (interleaved
   rounds, best of each; CPU seconds of this process and its children, and wall seconds), the cost of

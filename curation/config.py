@@ -14,7 +14,7 @@ import yaml
 from pydantic import Field, ValidationError, create_model, field_validator
 
 from curation.config_base import ConfigError, Section, apply_override, format_error, read_config_file
-from curation.extract.gates import GatesConfig
+from curation.filters.gates import GatesConfig
 from curation.stages import STAGES
 
 __all__ = ["ConfigError", "PipelineConfig", "apply_override", "dump_config", "load_config", "parse_config"]

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from curation.config import PipelineConfig, dump_config
 from curation.extract.html import Extractor
-from curation.extract.gates import Gates
+from curation.filters.gates import Gates
 from curation.io import fs
 from curation.io.readers import plan_input_tasks, read_task
 from curation.runtime.context import RunContext
@@ -29,13 +29,13 @@ from curation.stats import compute_run_stats
 
 
 def extract_task(
-    task: Any, input_cfg: Any, extract_cfg: Any, out_dir: str, write_rejects: bool, filters_cfg: Any = None
+    task: Any, input_cfg: Any, extract_cfg: Any, out_dir: str, write_rejects: bool, gates: Gates | None = None
 ) -> Counters:
     """Read one input task and extract its documents; write ``part-<id>`` and ``rejects-<id>``.
 
-    ``filters_cfg`` (the filters section) turns on the gates before extraction."""
+    ``gates`` (the filters' rules, settings only) turns on the gates before extraction."""
     raw, read_rejects, read_counters = read_task(task, input_cfg)
-    kept, extract_rejects, _ = Extractor(extract_cfg, filters_cfg)(raw)
+    kept, extract_rejects, _ = Extractor(extract_cfg, gates)(raw)
     rejects = pa.concat_tables([read_rejects, extract_rejects], promote_options="permissive")
     if write_rejects and rejects.num_rows:
         fs.write_parquet(rejects, fs.join(out_dir, f"rejects-{task.task_id}.parquet"))
@@ -56,9 +56,10 @@ def extract_phase(ctx: RunContext, tasks: list[Any] | None = None) -> list[str]:
     gates = Gates(cfg.extract.gates, cfg.filters, load=False)  # the gates apply the filters' URL and language rules
     filters = cfg.filters if gates.active else None
     gated_by = filters and {**gates.settings(), "url": filters.url.model_dump(), "lid_model": filters.lid.model_path}
+    gates = gates if filters else None
     fp = ctx.fingerprint("extract", cfg.input.model_dump(), cfg.extract.model_dump(), described, gated_by)
     out_dir = ctx.work_dir("extract", fp)
-    kwargs = {"input_cfg": cfg.input, "extract_cfg": cfg.extract, "filters_cfg": filters, "out_dir": out_dir}
+    kwargs = {"input_cfg": cfg.input, "extract_cfg": cfg.extract, "gates": gates, "out_dir": out_dir}
     ctx.run_phase(
         "extract",
         fp,

@@ -7,6 +7,7 @@ import pyarrow as pa
 
 from curation.config import parse_config
 from curation.extract.html import Extractor
+from curation.filters.gates import Gates
 
 ENGLISH = """<html><body><nav>Home | About</nav><article><h1>Measuring rivers</h1>
 <p>Hydrologists measure the discharge of a river by combining the cross-section area with the mean velocity
@@ -31,7 +32,8 @@ def raw_table(pages: list[tuple[str, str]]) -> pa.Table:
 
 def run(overrides: list[str], pages: list[tuple[str, str]], gated: bool = True):
     cfg = parse_config({"filters": {"url": {"extra_domains": ["blocked-rivers.com"]}}}, overrides)
-    return Extractor(cfg.extract, cfg.filters if gated else None)(raw_table(pages))
+    gates = Gates(cfg.extract.gates, cfg.filters, load=False) if gated else None
+    return Extractor(cfg.extract, gates)(raw_table(pages))
 
 
 PAGES = [

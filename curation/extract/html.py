@@ -11,7 +11,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from curation.extract.gates import Gates
 from curation.extract.isolate import map_isolated
 from curation.extract.markdown import drop_images, images_to_alt_text, strip_markdown
 from curation.extract.timeout import ExtractionTimeout, call_with_timeout
@@ -65,14 +64,14 @@ class Extractor:
     """Callable stage: raw records table -> (documents, rejects, counters).
 
     Raw records carry ``content`` (HTML or text) and ``content_kind`` ("html" | "text"); text
-    records pass through unchanged. HTML pages go through the gates (``filters`` gives them the
-    filters' settings; None = no gates), then extraction, in a forked child when
-    ``isolate`` is on (``curation/extract/isolate.py``).
+    records pass through unchanged. HTML pages go through ``gates`` (the filters stage's
+    ``curation.filters.gates.Gates``, settings only, given by the pipeline; None = no gates), then
+    extraction, in a forked child when ``isolate`` is on (``curation/extract/isolate.py``).
     """
 
-    def __init__(self, config: Any, filters: Any | None = None):
+    def __init__(self, config: Any, gates: Any | None = None):
         self.config = config
-        self.filters = filters
+        self.gate_settings = gates
 
     def extract_html(self, html: str, url: str | None) -> str | None:
         cfg = self.config
@@ -86,15 +85,16 @@ class Extractor:
         text = images_to_alt_text(text) if cfg.keep_alt_text else drop_images(text)
         return strip_markdown(text) if cfg.strip_markdown else text
 
-    def gates(self) -> Gates | None:
+    def gates(self) -> Any | None:
         """The worker's gates for these settings (lists and model loaded once per process)."""
-        if self.filters is None:
+        if self.gate_settings is None:
             return None
-        key = json.dumps([self.config.gates.model_dump(), self.filters.model_dump()], sort_keys=True, default=str)
-        gates = cached(("extract.gates", key), lambda: Gates(self.config.gates, self.filters))
+        cfg, filters = self.gate_settings.cfg, self.gate_settings.filters
+        key = json.dumps([cfg.model_dump(), filters.model_dump()], sort_keys=True, default=str)
+        gates = cached(("extract.gates", key), self.gate_settings.loaded)
         return gates if gates.active else None
 
-    def page(self, html: str, url: str | None, gates: Gates | None) -> Page:
+    def page(self, html: str, url: str | None, gates: Any | None) -> Page:
         """One HTML page: (text, reason, pre-check language, its score); never raises."""
         lang = score = None
         try:

@@ -14,12 +14,10 @@ import pyarrow.parquet as pq
 
 from curation.config_base import load_section
 from curation.filters.config import FiltersConfig
+from curation.filters.gates import GATE_PREFIX
 from curation.filters.phases import DECIDE, THRESHOLDS_FILE
 from curation.filters.rules import BY_REASON, active_for, fails, thresholds_by_language
 from curation.io import fs
-
-GATE_REASON = "gate."
-"""Reason prefix of pages the extract stage's gates dropped, read from ``rejects/`` like any reason."""
 
 
 def find_document(run_dir: str, doc_id: str) -> tuple[dict[str, Any], str] | None:
@@ -63,8 +61,8 @@ def explain(run_dir: str, doc_id: str) -> dict[str, Any]:
                       "threshold": threshold, "passed": not bool(fails(rule.op, array, threshold)[0])})
     reason = row.get("reason")
     gate = None
-    if reason and reason.startswith(GATE_REASON):  # dropped before extraction: no signals; the gate says why
-        gate = {"name": reason.split(".")[1], "rule": reason.removeprefix(GATE_REASON), "when": "before extraction",
+    if reason and reason.startswith(GATE_PREFIX):  # dropped before extraction: no signals; the gate says why
+        gate = {"name": reason.split(".")[1], "rule": reason.removeprefix(GATE_PREFIX), "when": "before extraction",
                 "pre_check_lang": row.get("lang"), "pre_check_score": row.get("lang_score")}
     return {
         "id": doc_id,

@@ -1,5 +1,8 @@
 """Gates: drop raw pages that cannot survive the filters before paying for their extraction.
 
+The filters' own rules, applied early: the pipeline builds them from the filters section and hands
+them to the extract stage, which runs ``check_url``/``check_language`` without knowing the filters.
+
 Extraction is most of a run's time and most crawl pages are dropped right after it (76% of the
 shared mixed-language crawl by language ID alone). Two checks run on the raw record instead:
 
@@ -45,6 +48,7 @@ class Gates:
     """Built once per worker from the extract and filters sections; ``check`` is per page."""
 
     def __init__(self, cfg: GatesConfig, filters: Any | None, load: bool = True):
+        self.cfg, self.filters = cfg, filters
         self.url_rules = self._url_rules(cfg, filters)
         self.languages = self._languages(cfg, filters)
         self.min_score = cfg.lid_min_score
@@ -60,6 +64,10 @@ class Gates:
             from curation.filters.lid import LanguageIdentifier
 
             self._lid = LanguageIdentifier(filters.lid.model_path)
+
+    def loaded(self) -> Gates:
+        """These gates with their lists and model loaded (a worker builds them from the driver's settings)."""
+        return Gates(self.cfg, self.filters)
 
     def settings(self) -> dict[str, Any]:
         """What the gates' decisions depend on (the extract phase's fingerprint holds it)."""
