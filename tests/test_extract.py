@@ -59,8 +59,11 @@ def test_empty_pages_are_rejected_and_text_passes_through():
 
 
 def test_pathological_page_hits_the_time_limit():
-    huge = "<html><body>" + "<div><p>x</p>" * 60000 + "</div>" * 60000 + "</body></html>"
-    docs, rejects, _ = Extractor(ExtractConfig(timeout_s=0.05))(raw_table([huge, PAGE], ["html", "html"]))
+    # ~2 s of trafilatura work (20,000 sibling blocks); a deep nest is cut at libxml2's depth limit and
+    # parses in ~0.05 s, too close to a limit to time out reliably
+    huge = "<html><body>" + "".join(f"<div class='c{i % 7}'><p>paragraph {i} with some words</p></div>"
+                                    for i in range(20000)) + "</body></html>"
+    docs, rejects, _ = Extractor(ExtractConfig(timeout_s=0.3))(raw_table([huge, PAGE], ["html", "html"]))
     assert rejects.column("reason").to_pylist() == ["extract.timeout"]
     assert docs.column("id").to_pylist() == ["r1"]
 
