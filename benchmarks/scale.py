@@ -94,7 +94,7 @@ def tasks_run(tasks: int, workers: int, folder: Path) -> dict:
     r = run_driver(CRAWL, out, workers, [f"input.split_bytes={split_for(tasks)}"])
     phases = work_usage(out / "work")
     for p in r["phases"]:
-        phases.setdefault(p["name"], {"files": 0, "bytes": 0}) .update(tasks=p["tasks"], seconds=p["wall_seconds"])
+        phases.setdefault(p["name"], {"files": 0, "bytes": 0}).update(tasks=p["tasks"], seconds=p["wall_seconds"])
     over = {k: v["files"] - GOAL_FILES_PER_TASK * v.get("tasks", 0) for k, v in phases.items()}
     worst = max(over, key=over.get)
     total = sum(p["bytes"] for p in phases.values())
@@ -120,7 +120,8 @@ def sweep_tasks(args: argparse.Namespace, folder: Path) -> dict:
     for tasks in args.tasks:
         r = tasks_run(tasks, args.workers, folder)
         if runs:
-            r["overhead_per_extra_task_s"] = round((r["seconds"] - runs[0]["seconds"]) / max(r["tasks"] - runs[0]["tasks"], 1), 4)
+            extra = max(r["tasks"] - runs[0]["tasks"], 1)
+            r["overhead_per_extra_task_s"] = round((r["seconds"] - runs[0]["seconds"]) / extra, 4)
         runs.append(r)
         print(f"{r['tasks']:>5} tasks {r['seconds']:>8.1f} s {r['work_files']:>7} files "
               f"{r['work_bytes'] / 1e6:>7.1f} MB ({r['work_bytes_ratio']:.2f}x input); most files vs 2 x tasks: "

@@ -159,7 +159,11 @@ def verify(shingle_files: dict[int, str], threshold: float, rows: pa.Table, part
     keep = sim >= threshold
     return TaskOutput(
         shuffle=routed(*both_ways(a[keep], b[keep])),
-        counters={"pairs_checked": int(a.size), "pairs_verified": int(keep.sum()), "false_positives": int((~keep).sum())},
+        counters={
+            "pairs_checked": int(a.size),
+            "pairs_verified": int(keep.sum()),
+            "false_positives": int((~keep).sum()),
+        },
     )
 
 
