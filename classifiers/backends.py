@@ -11,6 +11,7 @@ server, Ollama or ``classifiers.serve``.
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import json
 import math
 import random
@@ -310,7 +311,8 @@ class TransformersBackend:
             result = first[:, [t[0] for t in tokens]].clone()
             longer = [j for j, t in enumerate(tokens) if len(t) > 1]
             if longer:
-                rest = self._later_tokens(out.past_key_values, mask, positions, [tokens[j] for j in longer])
+                cache = out["cache"] if "cache" in out else out["past_key_values"]  # transformers >= 5.x: cache
+                rest = self._later_tokens(cache, mask, positions, [tokens[j] for j in longer])
                 result[:, longer] += rest
         return result.cpu().numpy()
 
@@ -332,12 +334,17 @@ class TransformersBackend:
             input_ids=inputs.repeat(batch, 1).to(self.device),
             attention_mask=torch.cat([mask.repeat_interleave(n, 0), valid.repeat(batch, 1).to(self.device)], 1),
             position_ids=positions[:, -1:].repeat_interleave(n, 0) + 1 + torch.arange(width, device=self.device),
-            past_key_values=cache,
             use_cache=False,
+            **{self._cache_arg: cache},
         )
         logp = torch.log_softmax(out.logits.float(), -1)
         picked = logp.gather(-1, targets.repeat(batch, 1).to(self.device).unsqueeze(-1)).squeeze(-1)
         return (picked * valid.repeat(batch, 1).to(self.device)).sum(-1).view(batch, n)
+
+    @property
+    def _cache_arg(self) -> str:
+        """The forward argument taking a KV cache: ``cache`` (transformers 5.x), ``past_key_values`` before."""
+        return "cache" if "cache" in inspect.signature(self.lm.forward).parameters else "past_key_values"
 
     def label_probs(self, batch: Sequence[Messages], continuations: Continuations) -> list[dict[str, float]]:
         """Each label's probability (the sum over its continuations) for every conversation."""

@@ -28,7 +28,7 @@ from test_notebooks import assert_figures, execute
 
 GOOD = {"article", "code", "math"}  # article pages of high or medium quality, code and maths
 SPAM = {"keyword_spam", "link_farm", "product_list", "repetitive", "short_lines"}
-AUC_FLOOR = 0.8
+AUC_FLOOR = 0.8  # the issue's goal; measured with SmolLM2-135M labels: 0.36 (see the note of issue 12)
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
 CONFIG = Path(__file__).parents[1] / "configs" / "quickstart.yaml"
@@ -94,8 +94,10 @@ def test_shard_notebook_on_the_demo_output(demo, monkeypatch):
 
 
 def page_files(run: Path) -> list[str]:
-    """Every extracted page of the run: curated documents and the rejects that carry text."""
-    return sorted(str(p) for folder in ("docs", "rejects") for p in (run / folder).glob("*.parquet"))
+    """Every extracted page of the run: curated documents and the rejects of the phases after extraction
+    (extraction's own rejects carry no text)."""
+    return sorted(str(p) for folder in ("docs", "rejects") for p in (run / folder).glob("*.parquet")
+                  if not p.name.startswith("extract"))
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +108,7 @@ def llm_models(demo, bundled_llm) -> dict:
     out = {}
     for name, prompt in (("quality", LLAMA3_QUALITY_BINARY), ("domain", DOMAIN_TAXONOMY)):
         labels = str(root / f"{name}-labels.parquet")
-        out[f"{name}_summary"] = label(files, labels, prompt=prompt, backend=bundled_llm, samples=80, max_chars=600,
+        out[f"{name}_summary"] = label(files, labels, prompt=prompt, backend=bundled_llm, samples=60, max_chars=400,
                                        stratify_by=())  # fmt: skip
         target = {"target": "multiclass", "fasttext": FastTextParams(lr=0.5, epoch=25)} if name == "domain" else {}
         out[f"{name}_eval"] = train_classifier(labels, str(root / name), TrainConfig(seed=0, **target))
@@ -117,7 +119,7 @@ def llm_models(demo, bundled_llm) -> dict:
 def test_llm_labels_cover_every_sampled_page(llm_models):
     for name in ("quality", "domain"):
         summary = llm_models[f"{name}_summary"]
-        assert summary["sampled"] == 80 and summary["ok"] == 80 and summary["unparseable"] == 0  # parse rate 100%
+        assert summary["sampled"] == 60 and summary["ok"] == 60 and summary["unparseable"] == 0  # parse rate 100%
 
 
 def test_classifier_from_llm_labels_ranks_good_pages_above_spam(demo, llm_models):
