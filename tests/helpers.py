@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -59,9 +60,11 @@ def ray_head_cluster(num_cpus: int = 2):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(timeout=30)
+            proc.wait(timeout=5)  # `ray start --block` often ignores SIGTERM; nothing of the test outlives it
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 def folder_digest(root: Path, folders=("docs", "rejects", "shards")) -> dict[str, str]:
