@@ -289,7 +289,9 @@ def test_driver_killed_then_rerun_resumes_from_the_markers_on_s3(cluster, s3, cr
 
 
 def busy_worker(node: subprocess.Popen) -> psutil.Process | None:
-    """A Ray worker of this node running a task (Ray titles idle workers ``ray::IDLE``)."""
+    """A Ray worker of this node running one of the pipeline's tasks: Ray titles a worker by the task it
+    runs (``ray::_run_and_mark``, the executor's remote function), an idle one ``ray::IDLE``; the node's
+    agents (``ray::DashboardAgent``, ...) are not workers."""
     try:
         procs = psutil.Process(node.pid).children(recursive=True)
     except psutil.NoSuchProcess:
@@ -299,7 +301,7 @@ def busy_worker(node: subprocess.Popen) -> psutil.Process | None:
             title = (p.cmdline() or [""])[0]
         except psutil.Error:
             continue
-        if title.startswith("ray::") and not title.startswith("ray::IDLE"):
+        if title.startswith("ray::_run_and_mark"):
             return p
     return None
 
