@@ -163,17 +163,8 @@ def _merge(results: list[Counters]) -> dict[str, tuple[int, dict[int, int]]]:
 
 def _select(ctx: RunContext, parts: list[str], read: Callable[[str], Any], rank: int, first: dict, tag: Any) -> float:
     """The value at ``rank`` of ``read`` over ``parts``, each further pass a resumable phase."""
-
-    def run(buckets: list[order_stats.Bucket], collect: bool) -> list:
-        fp = ctx.fingerprint(CUT_PHASE, list(parts), tag, buckets, collect)
-        kwargs = {"read": read, "buckets": buckets, "collect": collect}
-        results = ctx.run_phase(CUT_PHASE, fp, [Task(part_id(p), order_stats.pass_task, {"src": p, **kwargs})
-                                                for p in parts])
-        if collect:
-            return [[v for r in results for v in r["values"][k]] for k in range(len(buckets))]
-        return [order_stats.merge_counts([r["digits"][k] for r in results]) for k in range(len(buckets))]
-
-    return order_stats.select([rank], lambda b: run(b, False), lambda b: run(b, True), first)[0]
+    count, collect = order_stats.part_passes(ctx, CUT_PHASE, parts, read, tag)
+    return order_stats.select([rank], count, collect, first)[0]
 
 
 def top_percent_cuts(

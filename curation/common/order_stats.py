@@ -15,6 +15,7 @@ to 65,536. Percentiles interpolate as ``np.percentile`` (linear) and equal it bi
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -171,21 +172,31 @@ def percentile(
 ) -> float | None:
     """The q-th percentile of ``read(part)`` over all ``parts`` (None when they hold no value), each
     pass a resumable phase of one task per part; ``first`` as in ``select``."""
+    count, collect = part_passes(ctx, phase, parts, read)
+    if first is None:
+        first = count([(0, 0)])[0]
+    n = sum(first.values())
+    if not n:
+        return None
+    lower, upper, gamma = percentile_ranks(n, q)
+    ranks = [lower] if upper == lower else [lower, upper]
+    values = select(ranks, count, collect, first, collect_limit)
+    return interpolate(values[0], values[-1], gamma)
+
+
+def part_passes(
+    ctx: RunContext, phase: str, parts: list[str], read: Callable[[str], np.ndarray], tag: Any = None
+) -> tuple[Callable[[list[Bucket]], list[dict[int, int]]], Callable[[list[Bucket]], list[list[float]]]]:
+    """``select``'s ``count`` and ``collect`` over ``read(part)`` of every part, each pass a resumable
+    phase of one task per part; ``tag`` is what else decides the values (for the fingerprint)."""
+    extra = [] if tag is None else [tag]
 
     def run(buckets: list[Bucket], collecting: bool) -> list:
-        fp = ctx.fingerprint(phase, list(parts), buckets, collecting)
+        fp = ctx.fingerprint(phase, list(parts), *extra, buckets, collecting)
         kwargs = {"read": read, "buckets": buckets, "collect": collecting}
         results = ctx.run_phase(phase, fp, [Task(part_id(p), pass_task, {"src": p, **kwargs}) for p in parts])
         if collecting:
             return [[v for r in results for v in r["values"][k]] for k in range(len(buckets))]
         return [merge_counts([r["digits"][k] for r in results]) for k in range(len(buckets))]
 
-    if first is None:
-        first = run([(0, 0)], False)[0]
-    n = sum(first.values())
-    if not n:
-        return None
-    lower, upper, gamma = percentile_ranks(n, q)
-    ranks = [lower] if upper == lower else [lower, upper]
-    values = select(ranks, lambda b: run(b, False), lambda b: run(b, True), first, collect_limit)
-    return interpolate(values[0], values[-1], gamma)
+    return (lambda buckets: run(buckets, False)), (lambda buckets: run(buckets, True))
