@@ -15,6 +15,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import psutil
+
 BIN = Path(sys.executable).parent
 
 
@@ -65,6 +67,19 @@ def ray_head_cluster(num_cpus: int = 2):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+TASK_FUNCTION = "_run_and_mark"
+"""The executor's remote function: Ray lists its attempts under this name and titles a worker running
+it ``ray::_run_and_mark`` (an idle worker ``ray::IDLE``, a node's agents ``ray::DashboardAgent``, ...)."""
+
+
+def runs_pipeline_task(proc: psutil.Process) -> bool:
+    """Whether ``proc`` is a Ray worker running one of the pipeline's tasks right now."""
+    try:
+        return (proc.cmdline() or [""])[0].startswith(f"ray::{TASK_FUNCTION}")
+    except psutil.Error:
+        return False
 
 
 def folder_digest(root: Path, folders=("docs", "rejects", "shards")) -> dict[str, str]:

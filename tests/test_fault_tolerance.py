@@ -20,7 +20,7 @@ import pytest
 
 from curation.io import fs
 from curation.testing import write_sample_crawl
-from helpers import BIN, folder_digest, ray_head_cluster
+from helpers import BIN, TASK_FUNCTION, folder_digest, ray_head_cluster, runs_pipeline_task
 from quota_fs import plugin_dir, used_bytes
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
@@ -125,17 +125,17 @@ def busy_worker(temp_dir: str) -> tuple[psutil.Process, str] | None:
         worker_id, _, pid = log.stem.removeprefix("python-core-worker-").rpartition("_")
         try:
             proc = psutil.Process(int(pid))
-            if proc.cmdline()[0].startswith("ray::_run_and_mark"):
-                return proc, worker_id
-        except (psutil.Error, ValueError, IndexError):
+        except (psutil.Error, ValueError):
             continue
+        if runs_pipeline_task(proc):
+            return proc, worker_id
     return None
 
 
 def task_attempts(cluster: dict) -> list[dict]:
     """Every attempt of our tasks that the cluster recorded (Ray's state API)."""
     listed = subprocess.run(
-        [str(BIN / "ray"), "list", "tasks", "--address", cluster["dashboard"], "--filter", "name=_run_and_mark",
+        [str(BIN / "ray"), "list", "tasks", "--address", cluster["dashboard"], "--filter", f"name={TASK_FUNCTION}",
          "--detail", "--format", "json", "--limit", "10000"],
         capture_output=True, text=True, env=cluster["env"], timeout=120, check=True,
     )

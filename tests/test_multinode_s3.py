@@ -30,7 +30,7 @@ import psutil
 import pytest
 
 from curation.testing import write_sample_crawl
-from helpers import BIN, folder_digest, free_port
+from helpers import BIN, folder_digest, free_port, runs_pipeline_task
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
 CONFIG = Path(__file__).parents[1] / "configs" / "quickstart.yaml"
@@ -289,21 +289,12 @@ def test_driver_killed_then_rerun_resumes_from_the_markers_on_s3(cluster, s3, cr
 
 
 def busy_worker(node: subprocess.Popen) -> psutil.Process | None:
-    """A Ray worker of this node running one of the pipeline's tasks: Ray titles a worker by the task it
-    runs (``ray::_run_and_mark``, the executor's remote function), an idle one ``ray::IDLE``; the node's
-    agents (``ray::DashboardAgent``, ...) are not workers."""
+    """A Ray worker of this node running one of the pipeline's tasks."""
     try:
         procs = psutil.Process(node.pid).children(recursive=True)
     except psutil.NoSuchProcess:
         return None
-    for p in procs:
-        try:
-            title = (p.cmdline() or [""])[0]
-        except psutil.Error:
-            continue
-        if title.startswith("ray::_run_and_mark"):
-            return p
-    return None
+    return next((p for p in procs if runs_pipeline_task(p)), None)
 
 
 def test_worker_node_killed_mid_phase_ends_with_the_same_bytes(cluster, s3, crawl, local_run):
