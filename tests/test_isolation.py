@@ -1,7 +1,8 @@
 """Crash-isolated extraction: a page that kills the parser for real costs that page only.
 
 The crash is real (the forked child aborts, segfaults or hangs with SIGALRM blocked); the parser is
-made to crash through a patched ``Extractor.extract_html``, which the forked children inherit.
+made to crash through a patched ``Extractor.extract_html``, which the forked children inherit (each
+test starts and ends without a child, so a child forked before a patch is never reused).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 
 from curation.config import ExtractConfig
 from curation.extract.html import Extractor
+from curation.extract import isolate
 from curation.extract.isolate import map_isolated
 
 PAGE = """<html><body><article><h1>Page {i}</h1>
@@ -31,6 +33,13 @@ def raw_table(contents: list[str]) -> pa.Table:
         "date": [None] * n, "source": ["test"] * n, "meta": ["{}"] * n,
         "content": pa.array(contents, type=pa.large_string()), "content_kind": ["html"] * n,
     })
+
+
+@pytest.fixture(autouse=True)
+def fresh_child():
+    isolate.shutdown()
+    yield
+    isolate.shutdown()
 
 
 def crashing_parser(monkeypatch) -> None:
@@ -98,15 +107,30 @@ def test_isolated_results_equal_in_process_results():
     assert all(a.equals(b) for a, b in zip(isolated[:2], in_process[:2]))
 
 
+def square_unless_3(i: int) -> int:
+    if i == 3:
+        os._exit(7)
+    return i * i
+
+
 @pytest.mark.parametrize("n", [0, 1, 7])
 def test_map_isolated_keeps_order_and_reports_the_crashing_item(n):
-    def fn(i: int) -> int:
-        if i == 3:
-            os._exit(7)
-        return i * i
-
     expected = [i * i if i != 3 else "crash" for i in range(n)]
-    assert map_isolated(fn, n, stall_s=5) == expected
+    assert map_isolated(square_unless_3, range(n), stall_s=5) == expected
+
+
+def test_one_child_serves_call_after_call_until_it_crashes():
+    """The child is kept between calls (no fork per task); a crash replaces it, and only then."""
+    first = map_isolated(child_pid, [0, 1], stall_s=5)
+    assert first[0] == first[1] != os.getpid()
+    assert map_isolated(child_pid, [2], stall_s=5) == first[:1]
+    assert map_isolated(square_unless_3, [2, 3, 4], stall_s=5) == [4, "crash", 16]
+    [after] = map_isolated(child_pid, [0], stall_s=5)
+    assert after not in (first[0], os.getpid())
+
+
+def child_pid(_: int) -> int:
+    return os.getpid()
 
 
 def crash_in_a_ray_worker(contents: list[str]) -> tuple[list[str | None], int]:
@@ -120,10 +144,12 @@ def crash_in_a_ray_worker(contents: list[str]) -> tuple[list[str | None], int]:
         return real(self, html, url)
 
     Extractor.extract_html = extract_html
+    isolate.shutdown()  # a child this worker forked for an earlier task would run the real parser
     try:
         docs, rejects, _ = Extractor(ExtractConfig())(raw_table(contents))
     finally:
         Extractor.extract_html = real
+        isolate.shutdown()
     reasons = dict(zip(rejects.column("id").to_pylist(), rejects.column("reason").to_pylist()))
     return [reasons.get(f"r{i}") for i in range(len(contents))], os.getpid()
 

@@ -111,6 +111,10 @@ class Extractor:
         except Exception:  # a parser bug on one page must not fail the task
             return "", "extract.error", None, None
 
+    def isolated_page(self, item: tuple[str, str | None]) -> Page:
+        """``page`` of one (html, url) in the isolated child, with the child's own gates (cached there)."""
+        return self.page(*item, self.gates())
+
     def pages(self, htmls: list[str], urls: list[str | None]) -> list[Page]:
         """``page`` for each page, isolated from crashes when ``isolate`` is on."""
         gates = self.gates()
@@ -120,7 +124,7 @@ class Extractor:
             return [self.page(h, u, gates) for h, u in zip(htmls, urls, strict=True)]
         stall_s = 2 * self.config.timeout_s + 1  # the child's own alarm fires first; this catches hangs in C
         memory_mb = self.config.memory_limit_mb
-        results = map_isolated(lambda i: self.page(htmls[i], urls[i], gates), len(htmls), stall_s, memory_mb)
+        results = map_isolated(self.isolated_page, list(zip(htmls, urls, strict=True)), stall_s, memory_mb)
         return [("", f"extract.{r}", None, None) if isinstance(r, str) else r for r in results]
 
     def __call__(self, raw: pa.Table) -> tuple[pa.Table, pa.Table, dict[str, Any]]:

@@ -1,24 +1,46 @@
-"""Crash isolation: a task's pages are processed in a forked child, so a page that kills the HTML
-parser (segfault, abort, a hang in C code) costs that page, not the worker and its task.
+"""Crash isolation: pages are processed in a forked child, so a page that kills the HTML parser
+(segfault, abort, a hang in C code) costs that page, not the worker and its task.
 
-One child per task, not per page: it inherits the parent's loaded parser, models and pages (fork,
-copy-on-write), processes page after page and sends each result back as soon as it has it. When the
-child dies, the page it was on is the crashing one: it is reported as ``crash`` and a new child
-takes the pages after it, so only that page is lost and the others are processed once. A child that
-sends nothing for ``stall_s`` seconds is killed and its page reported as ``timeout``; the child's
-address space is capped, so a runaway parse fails (``extract.error`` or ``crash``) before it exhausts
-the node. Where ``fork`` does not exist (Windows) pages run in the calling process.
+One child per worker process, kept from task to task: it is forked on first use (inheriting the
+loaded parser and models, copy-on-write), gets each call's function and then its items one at a
+time over a pipe, and sends each result back. Kept, it also keeps what it loads lazily (parser
+caches, the language model of the gates); a child forked per task paid the fork and that warm-up
+again for every task (~0.1 s of a one-page task, ``benchmarks/scale.py tasks``). When the child
+dies, the item it was on is the crashing one: it is reported as ``crash`` and a new child takes the
+items after it, so only that item is lost and the others are processed once. A child that sends
+nothing for ``stall_s`` seconds is killed and its item reported as ``timeout``; the child's address
+space is capped, so a runaway parse fails (``extract.error`` or ``crash``) before it exhausts the
+node. Where ``fork`` does not exist (Windows) items run in the calling process.
+
+Functions and items cross the pipe pickled (a module-level function or a bound method of a
+module-level class). The child runs the code it had when forked: ``shutdown`` ends it, so that the
+next call forks one from the process as it is then (e.g. after a test patches the parser).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
-from collections.abc import Callable
-from multiprocessing.connection import Pipe
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, Pipe
+from typing import NoReturn, TypeVar
 
+A = TypeVar("A")
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Child:
+    pid: int
+    conn: Connection
+    parent: int
+    memory_mb: int | None
+
+
+_CHILD: list[_Child] = []
+"""This process's child (at most one)."""
 
 
 def _limit_memory(extra_mb: int | None) -> None:
@@ -43,8 +65,9 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _child(fn: Callable[[int], T], start: int, n: int, conn, memory_mb: int | None, parent: int) -> None:
-    """Runs in the forked child: results of pages ``start..n-1``, one message each; never returns."""
+def _serve(conn: Connection, memory_mb: int | None, parent: int) -> NoReturn:
+    """Runs in the forked child: ``("fn", f)`` sets the function, ``("item", x)`` sends back ``f(x)``;
+    exits when the parent closes the pipe. Never returns."""
     code = 0
     try:
         try:
@@ -52,48 +75,92 @@ def _child(fn: Callable[[int], T], start: int, n: int, conn, memory_mb: int | No
             _limit_memory(memory_mb)
         except (OSError, ValueError, AttributeError):
             pass  # not Linux, or a hard limit below: run without these guards
-        for i in range(start, n):
-            conn.send(fn(i))
-    except BaseException:  # an escaped exception ends the child like a crash: its page is reported
+        fn: Callable | None = None
+        while True:
+            kind, value = conn.recv()
+            if kind == "fn":
+                fn = value
+            else:
+                conn.send(fn(value))  # type: ignore[misc]
+    except EOFError:
+        pass  # the parent is done with this child
+    except BaseException:  # an escaped exception ends the child like a crash: its item is reported
         code = 1
     finally:
         os._exit(code)
 
 
-def _reap(pid: int, kill: bool) -> None:
-    if kill:
-        os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
+def _spawn(memory_mb: int | None) -> _Child:
+    ours, theirs = Pipe(duplex=True)
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        ours.close()
+        _serve(theirs, memory_mb, parent)
+    theirs.close()
+    return _Child(pid, ours, parent, memory_mb)
 
 
-def map_isolated(fn: Callable[[int], T], n: int, stall_s: float, memory_mb: int | None = None) -> list[T | str]:
-    """``[fn(0), ..., fn(n-1)]`` computed in forked children (address space capped ``memory_mb`` above
-    the parent's); a page whose child died is ``"crash"``, one whose child sent nothing for ``stall_s``
-    seconds is ``"timeout"``."""
+def _alive(child: _Child) -> bool:
+    try:
+        return os.waitpid(child.pid, os.WNOHANG) == (0, 0)
+    except ChildProcessError:
+        return False
+
+
+def _child(memory_mb: int | None) -> _Child:
+    """This process's live child with this memory cap, forked if there is none."""
+    if _CHILD and (_CHILD[0].parent != os.getpid()):  # inherited through a fork: not ours to reuse
+        _CHILD[0].conn.close()
+        _CHILD.clear()
+    if _CHILD and (_CHILD[0].memory_mb != memory_mb or not _alive(_CHILD[0])):
+        shutdown()
+    if not _CHILD:
+        _CHILD.append(_spawn(memory_mb))
+    return _CHILD[0]
+
+
+def shutdown() -> None:
+    """End this process's child (if any); the next ``map_isolated`` forks a new one."""
+    if not _CHILD:
+        return
+    child = _CHILD.pop()
+    child.conn.close()
+    if child.parent != os.getpid():
+        return
+    try:
+        os.kill(child.pid, signal.SIGKILL)
+        os.waitpid(child.pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass  # already reaped
+
+
+atexit.register(shutdown)
+
+
+def map_isolated(
+    fn: Callable[[A], T], items: Sequence[A], stall_s: float, memory_mb: int | None = None
+) -> list[T | str]:
+    """``[fn(x) for x in items]`` computed in this process's child (address space capped
+    ``memory_mb`` above the parent's); an item whose child died is ``"crash"``, one whose child sent
+    nothing for ``stall_s`` seconds is ``"timeout"``."""
     if not hasattr(os, "fork"):
-        return [fn(i) for i in range(n)]
+        return [fn(x) for x in items]
     out: list[T | str] = []
-    while len(out) < n:
-        reader, writer = Pipe(duplex=False)
-        parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:
-            reader.close()
-            _child(fn, len(out), n, writer, memory_mb, parent)
-        writer.close()
+    while len(out) < len(items):
+        child = _child(memory_mb)
         failure = None
         try:
-            while len(out) < n and failure is None:
-                if not reader.poll(stall_s):
+            child.conn.send(("fn", fn))
+            while len(out) < len(items) and failure is None:
+                child.conn.send(("item", items[len(out)]))
+                if not child.conn.poll(stall_s):
                     failure = "timeout"
                     continue
-                try:
-                    out.append(reader.recv())
-                except EOFError:
-                    failure = "crash"
-        finally:
-            reader.close()
-            _reap(pid, kill=failure == "timeout" or len(out) < n)
+                out.append(child.conn.recv())
+        except (EOFError, OSError):  # the pipe broke: the child died
+            failure = "crash"
         if failure is not None:
+            shutdown()
             out.append(failure)
     return out
