@@ -18,7 +18,8 @@ import fsspec.config
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "row_group_size": 8192, "write_statistics": True}
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "row_group_size": 8192}
+"""Statistics are chosen per table (``statistics_columns``)."""
 
 
 # What fsspec read from its own environment variables and files when imported.
@@ -121,10 +122,18 @@ def read_json(path: str) -> Any:
     return json.loads(read_bytes(path))
 
 
+def statistics_columns(schema: pa.Schema) -> list[str]:
+    """Top-level fixed-width columns (numbers, keys, times): the ones whose row-group min/max a reader
+    prunes on (``runtime.rows.read_key_range``). Strings and nested columns get none: Arrow stores a
+    string's min and max whole (up to 4 KiB) in the footer and again in the page header, so a
+    one-document part held its text five times; statistics were half the bytes of such a part."""
+    return [f.name for f in schema if pa.types.is_primitive(f.type) and not pa.types.is_dictionary(f.type)]
+
+
 def write_parquet(table: pa.Table, path: str) -> None:
     """Write a table atomically with fixed settings, so equal tables give equal bytes."""
     buf = io.BytesIO()
-    pq.write_table(table, buf, **PARQUET_OPTIONS)
+    pq.write_table(table, buf, write_statistics=statistics_columns(table.schema), **PARQUET_OPTIONS)
     atomic_write_bytes(path, buf.getvalue())
 
 
