@@ -1,9 +1,11 @@
 """Scale: files, bytes and seconds as tasks grow; driver memory and time as documents grow.
 
 ``tasks`` (default): the 1,217 real pages of ``../shared/data/crawl/bench-pages.warc.gz`` (33.7 MB)
-as 1, 32, 256 and 1,024 tasks (the largest ``input.split_bytes`` planning that many), the whole default pipeline on an embedded
-local Ray. Per run: wall seconds, files and bytes under ``DIR/work/`` (per phase and in all), and
-the overhead per extra task against the 1-task run of the same invocation. Goals (issue 11):
+as 1, 32, 256 and 1,024 tasks (the largest ``input.split_bytes`` planning that many), the whole
+default pipeline on an embedded local Ray. Per run: wall seconds, files and bytes under ``DIR/work/``
+(per phase and in all), the overhead per extra task against the 1-task run of the same invocation,
+and the 1-minute load average before and after the run (the machine is shared; wall time grows
+with its load). Goals (issue 11):
 files per phase <= 2 x tasks + a constant, work bytes <= 3x input, overhead <= 0.25 s per extra
 task (all phases together).
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import resource
@@ -60,8 +63,10 @@ def driver(config: str, out: str, overrides: list[str]) -> None:
 def run_driver(inputs: Path, out: Path, workers: int, overrides: list[str]) -> dict:
     cmd = [sys.executable, __file__, "driver", "--config", str(CONFIG), "--out", str(out),
            "--set", f"input.paths=[{inputs}]", f"runtime.workers={workers}", "runtime.progress=false", *overrides]  # fmt: skip
+    before = os.getloadavg()[0]
     done = subprocess.run(cmd, check=True, capture_output=True, text=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    load = [round(before, 2), round(os.getloadavg()[0], 2)]
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "load_1m": load}
 
 
 def work_usage(work: Path) -> dict[str, dict[str, int]]:
@@ -101,6 +106,7 @@ def tasks_run(tasks: int, workers: int, folder: Path) -> dict:
     return {
         "tasks": phases["extract"]["tasks"],
         "seconds": round(r["seconds"], 2),
+        "load_1m": r["load_1m"],
         "driver_peak_rss_mib": round(r["driver_peak_rss_mib"], 1),
         "work_files": sum(p["files"] for p in phases.values()),
         "work_bytes": total,
@@ -126,7 +132,7 @@ def sweep_tasks(args: argparse.Namespace, folder: Path) -> dict:
         print(f"{r['tasks']:>5} tasks {r['seconds']:>8.1f} s {r['work_files']:>7} files "
               f"{r['work_bytes'] / 1e6:>7.1f} MB ({r['work_bytes_ratio']:.2f}x input); most files vs 2 x tasks: "
               f"{r['worst_phase']} {r['worst_phase_files']} ({r['worst_phase_files_minus_2_tasks']:+d}); "
-              f"overhead/extra task {r.get('overhead_per_extra_task_s', 0):.3f} s")  # fmt: skip
+              f"overhead/extra task {r.get('overhead_per_extra_task_s', 0):.3f} s; load {r['load_1m']}")  # fmt: skip
     goals = {
         "max_files_over_2_tasks_per_phase": max(r["worst_phase_files_minus_2_tasks"] for r in runs),
         "max_work_bytes_ratio": max(r["work_bytes_ratio"] for r in runs),
@@ -178,7 +184,7 @@ def sweep_docs(args: argparse.Namespace, folder: Path) -> dict:
         write_docs(corpus, n)
         r = run_driver(corpus, folder / f"docs-run-{n}", args.workers,
                        [f"input.split_bytes={DOCS_SPLIT_BYTES}"])
-        run = {"docs": n, "input_bytes": corpus.stat().st_size, "seconds": round(r["seconds"], 2),
+        run = {"docs": n, "input_bytes": corpus.stat().st_size, "seconds": round(r["seconds"], 2), "load_1m": r["load_1m"],
                "driver_peak_rss_mib": round(r["driver_peak_rss_mib"], 1),
                "phases": {p["name"]: {"tasks": p["tasks"], "out": p["out"], "seconds": p["wall_seconds"]}
                           for p in r["phases"]}}  # fmt: skip
