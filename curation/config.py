@@ -68,6 +68,14 @@ class TaskMemoryConfig(Section):
 class RuntimeConfig(Section):
     address: str | None = Field(None, description="Ray address; None = RAY_ADDRESS or an embedded local Ray")
     workers: int | None = Field(None, ge=1, description="concurrent tasks (default: CPUs of the cluster)")
+    # datatrove's LocalPipelineExecutor runs its tasks in-process at 1 worker too: Ray's daemons and a
+    # worker process cost ~5 CPU-seconds a run that one task at a time never pays back.
+    executor: Literal["auto", "ray", "local"] = Field(
+        "auto",
+        description="'local': tasks one after another in this process; 'ray': on Ray; 'auto': local when one "
+        "task runs at a time (workers 1, or unset on a 1-CPU machine) with no cluster address and no Ray "
+        "already running, else Ray",
+    )
     max_retries: int = Field(3, ge=0, description="Ray retries of tasks lost to a worker crash or node loss")
     progress: bool = True
     shared_filesystem: bool = Field(

@@ -1,15 +1,17 @@
-"""Start (or join) Ray for a run and point the executor at it.
+"""Start (or join) Ray for a run and point the executor at it, or run the tasks in-process.
 
 Embedded local Ray by default; ``--address``/``RAY_ADDRESS`` joins a cluster, and inside a
 ``ray job submit`` job Ray finds its cluster by itself. Workers are processes started by each
 node's raylet, so they see the node's environment, not the driver's shell: what they need from
-the driver (non-secret storage settings) travels in the job's ``runtime_env``.
+the driver (non-secret storage settings) travels in the job's ``runtime_env``. A local run with
+one worker skips Ray (``runtime.executor``): same tasks, markers and outputs, without its daemons.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -25,38 +27,27 @@ log = logging.getLogger(__name__)
 def ray_session(
     runtime: Any, *, env: Mapping[str, str] | None = None, shared_paths: Sequence[tuple[str, str]] = ()
 ) -> Iterator[None]:
-    """Run the body with the executor on Ray; shut Ray down afterwards only if we started it.
+    """Run the body with the executor on Ray (or in-process, see ``in_process``); shut Ray down
+    afterwards only if we started it.
 
     ``env``: environment variables for every worker of the run. ``shared_paths``: ``(what, path)``
     pairs every node must see the same, e.g. the run folder; a local one on a cluster of several
     nodes is refused unless ``runtime.shared_filesystem`` says it is mounted everywhere.
     """
-    import ray
-
-    started = False
-    if not ray.is_initialized():
-        address = runtime.address or os.environ.get("RAY_ADDRESS")
-        kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING}
-        if env:  # merged with a submitted job's own runtime_env by Ray
-            kwargs["runtime_env"] = {"env_vars": dict(env)}
-        if address:
-            kwargs["address"] = address
-        else:
-            kwargs["num_cpus"] = runtime.workers or os.cpu_count() or 1
-        ray.init(**kwargs)
-        started = True
-    elif env:
-        running = ray.get_runtime_context().runtime_env.get("env_vars") or {}
-        if any(running.get(k) != v for k, v in env.items()):
-            log.warning("Ray was started before this run: storage settings reach the workers only if its "
-                        "runtime_env has %s (docs/cluster.md)", ", ".join(sorted(env)))
     previous = (executor.SETTINGS.use_ray, executor.SETTINGS.max_in_flight)
+    local = in_process(runtime)
+    started = False if local else start_ray(runtime, env)
     try:
-        if not runtime.shared_filesystem:
-            refuse_local_paths(shared_paths)
-        workers = runtime.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        if local:
+            workers = 1
+        else:
+            import ray
+
+            if not runtime.shared_filesystem:
+                refuse_local_paths(shared_paths)
+            workers = runtime.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         executor.configure(
-            use_ray=True, max_in_flight=workers, max_retries=runtime.max_retries, progress=runtime.progress
+            use_ray=not local, max_in_flight=workers, max_retries=runtime.max_retries, progress=runtime.progress
         )
         yield
     finally:
@@ -64,7 +55,44 @@ def ray_session(
             use_ray=previous[0], max_in_flight=previous[1], max_retries=runtime.max_retries, progress=runtime.progress
         )
         if started:
+            import ray
+
             ray.shutdown()
+
+
+def start_ray(runtime: Any, env: Mapping[str, str] | None) -> bool:
+    """Start Ray (embedded, or joined to ``runtime.address``/``RAY_ADDRESS``) unless this process has a
+    session already; return whether it was started here."""
+    import ray
+
+    if ray.is_initialized():
+        if env:
+            running = ray.get_runtime_context().runtime_env.get("env_vars") or {}
+            if any(running.get(k) != v for k, v in env.items()):
+                log.warning("Ray was started before this run: storage settings reach the workers only if its "
+                            "runtime_env has %s (docs/cluster.md)", ", ".join(sorted(env)))
+        return False
+    address = runtime.address or os.environ.get("RAY_ADDRESS")
+    kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING}
+    if env:  # merged with a submitted job's own runtime_env by Ray
+        kwargs["runtime_env"] = {"env_vars": dict(env)}
+    if address:
+        kwargs["address"] = address
+    else:
+        kwargs["num_cpus"] = runtime.workers or os.cpu_count() or 1
+    ray.init(**kwargs)
+    return True
+
+
+def in_process(runtime: Any) -> bool:
+    """Whether ``runtime.executor`` runs the tasks in this process (``auto``: one task at a time on this
+    machine, no cluster to join and no Ray session already open here)."""
+    if runtime.executor != "auto":
+        return runtime.executor == "local"
+    ray = sys.modules.get("ray")  # no import: a process that never imported Ray has no session
+    if runtime.address or os.environ.get("RAY_ADDRESS") or (ray is not None and ray.is_initialized()):
+        return False
+    return (runtime.workers or os.cpu_count() or 1) == 1
 
 
 def refuse_local_paths(paths: Sequence[tuple[str, str]]) -> None:

@@ -1,0 +1,103 @@
+"""``runtime.executor``: a one-worker local run executes its tasks in the driver process, with the same
+tasks, markers and outputs as on Ray, so either can resume the other's run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from curation.config import load_config
+from curation.io import fs
+from curation.runtime.ray_session import in_process
+from curation.testing import write_sample_crawl
+from helpers import folder_digest
+
+CONFIG = Path(__file__).parents[1] / "configs" / "quickstart.yaml"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "env", "local"),
+    [
+        (["runtime.workers=1"], {}, True),
+        (["runtime.workers=2"], {}, False),
+        (["runtime.workers=1", "runtime.address=127.0.0.1:6379"], {}, False),
+        (["runtime.workers=1"], {"RAY_ADDRESS": "127.0.0.1:6379"}, False),
+        (["runtime.workers=1", "runtime.executor=ray"], {}, False),
+        (["runtime.workers=4", "runtime.executor=local"], {}, True),
+    ],
+)
+def test_auto_runs_in_process_only_for_one_local_worker(monkeypatch, overrides, env, local):
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert in_process(load_config(None, overrides).runtime) is local
+
+
+def test_unset_workers_follow_the_machine_cores(monkeypatch):
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    runtime = load_config(None).runtime
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert in_process(runtime)
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert not in_process(runtime)
+
+
+def test_a_ray_session_already_open_is_used(ray_local):
+    assert not in_process(load_config(None, ["runtime.workers=1"]).runtime)
+
+
+@pytest.fixture(scope="module")
+def crawl(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("crawl") / "crawl.warc.gz"
+    write_sample_crawl(str(path), docs=120, seed=3)
+    return path
+
+
+def run_in_subprocess(crawl: Path, out: Path, *overrides: str) -> dict:
+    """``run_pipeline`` in a fresh interpreter; returns the manifest and whether Ray was imported."""
+    script = (
+        "import json, sys\n"
+        "from curation.config import load_config\n"
+        "from curation.pipeline import run_pipeline\n"
+        "cfg = load_config(sys.argv[1], sys.argv[4:] + ['input.paths=[' + sys.argv[2] + ']', 'runtime.progress=false'])\n"
+        "manifest = run_pipeline(cfg, sys.argv[3])\n"
+        "print(json.dumps({'ray_imported': 'ray' in sys.modules, 'manifest': manifest}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(CONFIG), str(crawl), str(out), "input.split_bytes=60000",
+                           *overrides], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def phase_markers(run: Path) -> dict[str, dict]:
+    """Every phase marker's task counters, timings left out."""
+    out = {}
+    for path in sorted(run.glob("work/*/*/_done/_phase.done.json")):
+        counters = fs.read_json(str(path))
+        out[str(path.relative_to(run))] = {t: {k: v for k, v in c.items() if k != "seconds"} for t, c in counters.items()}
+    return out
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_one_worker_in_process_equals_ray_and_each_resumes_the_other(crawl, tmp_path):
+    local, on_ray = tmp_path / "local", tmp_path / "ray"
+    first = run_in_subprocess(crawl, local, "runtime.workers=1")
+    assert not first["ray_imported"]  # no Ray daemons, no worker processes
+    second = run_in_subprocess(crawl, on_ray, "runtime.workers=1", "runtime.executor=ray")
+    assert second["ray_imported"]
+    assert first["manifest"]["phases"][0]["tasks"] > 1
+    assert folder_digest(local) == folder_digest(on_ray)
+    assert phase_markers(local) == phase_markers(on_ray)
+
+    # A finished in-process run resumed on Ray (and the other way round) redoes nothing.
+    for run, executor in ((local, "ray"), (on_ray, "local")):
+        before = folder_digest(run)
+        again = run_in_subprocess(crawl, run, "runtime.workers=1", f"runtime.executor={executor}")
+        phases = again["manifest"]["phases"]
+        assert all(p["resumed_tasks"] == p["tasks"] for p in phases), [p["name"] for p in phases]
+        assert folder_digest(run) == before
