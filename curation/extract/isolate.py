@@ -5,7 +5,9 @@ One child per worker process, kept from task to task: it is forked on first use 
 loaded parser and models, copy-on-write), gets each call's function and then its items one at a
 time over a pipe, and sends each result back. Kept, it also keeps what it loads lazily (parser
 caches, the language model of the gates); a child forked per task paid the fork and that warm-up
-again for every task (~0.1 s of a one-page task, ``benchmarks/scale.py tasks``). When the child
+again for every task (0.12 s of a task of two pages). The price: the child holds the worker's
+memory as it was at the fork (pages the worker later writes are copied), about one more worker's
+start-up memory per worker. When the child
 dies, the item it was on is the crashing one: it is reported as ``crash`` and a new child takes the
 items after it, so only that item is lost and the others are processed once. A child that sends
 nothing for ``stall_s`` seconds is killed and its item reported as ``timeout``; the child's address
@@ -110,10 +112,9 @@ def _alive(child: _Child) -> bool:
 
 def _child(memory_mb: int | None) -> _Child:
     """This process's live child with this memory cap, forked if there is none."""
-    if _CHILD and (_CHILD[0].parent != os.getpid()):  # inherited through a fork: not ours to reuse
-        _CHILD[0].conn.close()
-        _CHILD.clear()
-    if _CHILD and (_CHILD[0].memory_mb != memory_mb or not _alive(_CHILD[0])):
+    if _CHILD and (_CHILD[0].parent != os.getpid() or not _alive(_CHILD[0])):
+        _CHILD.pop().conn.close()  # inherited through a fork (not ours), or died between calls (reaped)
+    if _CHILD and _CHILD[0].memory_mb != memory_mb:
         shutdown()
     if not _CHILD:
         _CHILD.append(_spawn(memory_mb))

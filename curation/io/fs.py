@@ -6,6 +6,7 @@ file that a later run could mistake for finished work.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -19,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "row_group_size": 8192}
-"""Statistics are chosen per table (``statistics_columns``)."""
+"""Statistics and the stored Arrow schema are chosen per table (``parquet_bytes``)."""
 
 
 # What fsspec read from its own environment variables and files when imported.
@@ -130,11 +131,45 @@ def statistics_columns(schema: pa.Schema) -> list[str]:
     return [f.name for f in schema if pa.types.is_primitive(f.type) and not pa.types.is_dictionary(f.type)]
 
 
-def write_parquet(table: pa.Table, path: str) -> None:
-    """Write a table atomically with fixed settings, so equal tables give equal bytes."""
+def _schema_read_back(schema: pa.Schema, store_schema: bool) -> pa.Schema:
     buf = io.BytesIO()
-    pq.write_table(table, buf, write_statistics=statistics_columns(table.schema), **PARQUET_OPTIONS)
-    atomic_write_bytes(path, buf.getvalue())
+    pq.ParquetWriter(buf, schema, store_schema=store_schema).close()
+    return pq.read_schema(pa.BufferReader(buf.getvalue()))
+
+
+@functools.lru_cache(maxsize=256)
+def _parquet_schema_suffices(serialized: bytes) -> bool:
+    schema = pa.ipc.read_schema(pa.py_buffer(serialized))
+    return _schema_read_back(schema, False).equals(_schema_read_back(schema, True), check_metadata=True)
+
+
+def parquet_schema_suffices(schema: pa.Schema) -> bool:
+    """Whether a reader gets the same schema back from a file without the stored Arrow schema.
+
+    Arrow also stores its own schema in the footer (``ARROW:schema``, base64): ~5 KB for a document
+    part's 54 columns, half of an empty part. It matters only for what Parquet cannot say (time
+    zones, large strings, metadata), so it is stored only then.
+    """
+    return _parquet_schema_suffices(schema.serialize().to_pybytes())
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    """``table`` as Parquet with fixed settings (equal tables give equal bytes); an empty table has
+    no row group (an empty row group holds metadata for every column chunk)."""
+    options = {**PARQUET_OPTIONS, "write_statistics": statistics_columns(table.schema),
+               "store_schema": not parquet_schema_suffices(table.schema)}  # fmt: skip
+    buf = io.BytesIO()
+    if table.num_rows:
+        pq.write_table(table, buf, **options)
+    else:
+        options.pop("row_group_size")  # a write_table option
+        pq.ParquetWriter(buf, table.schema, **options).close()
+    return buf.getvalue()
+
+
+def write_parquet(table: pa.Table, path: str) -> None:
+    """Write a table atomically (``parquet_bytes``)."""
+    atomic_write_bytes(path, parquet_bytes(table))
 
 
 def read_parquet(path: str, columns: list[str] | None = None) -> pa.Table:
