@@ -77,8 +77,6 @@ def test_workers_starting_together_parse_the_blocklist_once(monkeypatch, tmp_pat
     import os
     import time
 
-    import numpy as np
-
     from curation.filters import url
 
     log = tmp_path / "parsed"
@@ -87,7 +85,7 @@ def test_workers_starting_together_parse_the_blocklist_once(monkeypatch, tmp_pat
         with open(log, "a") as f:
             f.write(f"{os.getpid()}\n")
         time.sleep(0.5)  # the others arrive while this one parses
-        return np.array([1, 2, 3], dtype=np.uint64), ["blocked.example/page"]
+        return b"a.example\nb.example", ["blocked.example/page"]
 
     monkeypatch.setenv("CURATION_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(url, "_parse_ut1", slow_parse)
@@ -96,7 +94,37 @@ def test_workers_starting_together_parse_the_blocklist_once(monkeypatch, tmp_pat
         pid = os.fork()
         if pid == 0:
             domains, urls = url.ut1_lists()
-            os._exit(0 if domains.tolist() == [1, 2, 3] and urls == {"blocked.example/page"} else 1)
+            os._exit(0 if domains[:] == b"a.example\nb.example" and urls == {"blocked.example/page"} else 1)
         pids.append(pid)
     assert all(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0 for pid in pids)
     assert len(log.read_text().split()) == 1
+
+
+def test_blocked_domains_are_searched_in_place_as_a_set_of_the_lines_would_answer(tmp_path, monkeypatch):
+    """The UT1 domains stay one sorted block of text (memory-mapped from the cache); a binary search on
+    it answers as a set of the parsed lines, for every kind of key: present, near misses, edges."""
+    import random
+    import tarfile
+
+    from curation.filters import url
+
+    monkeypatch.setenv("CURATION_CACHE", str(tmp_path / "cache"))
+    domains, _ = url.ut1_lists()
+    assert type(domains).__name__ == "mmap" and url.ut1_lists()[0][:] == domains[:]
+    with tarfile.open(url.asset("url_filterblacklistsv0_3_0.tar.gz")) as tar:
+        raw = tar.extractfile("domains").read()
+    lines = {s for s in map(bytes.strip, raw.split(b"\n")) if s and s[:1] != b"#"}
+    present = random.Random(0).sample(sorted(lines), 2000)
+    keys = present + [k + b"x" for k in present] + [k[:-1] for k in present] + [min(lines), max(lines)]
+    keys += [b"", b"0", b"zzzz.zz", b"\xff", b"a\nb"]
+    assert [url.contains_line(domains, k) for k in keys] == [k in lines for k in keys]
+
+
+def test_other_lists_are_cleaned_and_sorted_before_the_search():
+    from curation.filters.url import contains_line, sorted_lines
+
+    lines = sorted_lines(b"# comment\nb.example \n\na.example\r\nc.example\nb.example\n")
+    assert lines == b"a.example\nb.example\nc.example"
+    assert [contains_line(lines, k) for k in (b"a.example", b"b.example", b"c.example", b"# comment", b"")] == [
+        True, True, True, False, False]
+    assert sorted_lines(b"a\nb\nc\n") == b"a\nb\nc\n"  # already clean: kept as it is
