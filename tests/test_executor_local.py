@@ -63,7 +63,8 @@ def run_in_subprocess(crawl: Path, out: Path, *overrides: str) -> dict:
         "import json, sys\n"
         "from curation.config import load_config\n"
         "from curation.pipeline import run_pipeline\n"
-        "cfg = load_config(sys.argv[1], sys.argv[4:] + ['input.paths=[' + sys.argv[2] + ']', 'runtime.progress=false'])\n"
+        "overrides = sys.argv[4:] + ['input.paths=[' + sys.argv[2] + ']', 'runtime.progress=false']\n"
+        "cfg = load_config(sys.argv[1], overrides)\n"
         "manifest = run_pipeline(cfg, sys.argv[3])\n"
         "print(json.dumps({'ray_imported': 'ray' in sys.modules, 'manifest': manifest}))\n"
     )
@@ -78,7 +79,8 @@ def phase_markers(run: Path) -> dict[str, dict]:
     out = {}
     for path in sorted(run.glob("work/*/*/_done/_phase.done.json")):
         counters = fs.read_json(str(path))
-        out[str(path.relative_to(run))] = {t: {k: v for k, v in c.items() if k != "seconds"} for t, c in counters.items()}
+        out[str(path.relative_to(run))] = {t: {k: v for k, v in c.items() if k != "seconds"}
+                                           for t, c in counters.items()}
     return out
 
 
