@@ -10,6 +10,7 @@ server, Ollama or ``classifiers.serve``.
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import inspect
 import json
@@ -190,6 +191,24 @@ class OpenAIBackend:
 
 
 TopLogprobs = list[tuple[str, float]]
+MIN_SHARED_PREFIX = 16
+"""Shared leading tokens below which a batch runs without the prefix cache (too few to pay for it)."""
+
+
+def common_length(a: Sequence[int], b: Sequence[int]) -> int:
+    """Length of the common start of two token sequences."""
+    return next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+
+
+@dataclass
+class Encoded:
+    """A batch of conversations as model inputs; the first ``cached`` tokens of every row are in ``cache``."""
+
+    input_ids: Any
+    attention_mask: Any
+    positions: Any
+    cached: int
+    cache: Any
 
 
 @dataclass
@@ -230,13 +249,60 @@ class TransformersBackend:
         self.batch_size = batch_size
         self.max_tokens = max_tokens
         self.temperature = temperature
+        self._prefix: tuple[list[int], Any] | None = None  # (token ids, their KV cache for one row)
 
-    def encode(self, batch: Sequence[Messages], prefill: bool) -> Any:
-        """Left-padded chat-template tokens; ``prefill``: the last (assistant) message is continued."""
+    def encode(self, batch: Sequence[Messages], prefill: bool) -> Encoded:
+        """Chat-template tokens laid out as [shared prefix | left padding | rest of each conversation];
+        ``prefill``: the last (assistant) message is continued.
+
+        Every conversation of a labelling batch starts with the same system message and instructions
+        (about half the tokens of a 600-character document's prompt): their KV cache is computed once
+        and reused by every batch that starts with them, as vLLM's automatic prefix caching does, so
+        only the rest goes through the model. Positions come from the attention mask, so neither the
+        padding nor the split moves anything.
+        """
+        import torch
+
         options = {"continue_final_message": True} if prefill else {"add_generation_prompt": True}
-        return self.tokenizer.apply_chat_template(
-            list(batch), padding=True, return_tensors="pt", return_dict=True, **options
-        ).to(self.device)
+        rows = self.tokenizer.apply_chat_template(list(batch), tokenize=True, return_dict=True, **options)["input_ids"]
+        shared = self._shared_prefix(rows)
+        width = max(len(r) for r in rows) - shared
+        ids = torch.full((len(rows), shared + width), self.tokenizer.pad_token_id, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for i, row in enumerate(rows):
+            ids[i, : shared] = torch.tensor(row[:shared])
+            ids[i, shared + width - (len(row) - shared) :] = torch.tensor(row[shared:])
+            mask[i, :shared] = mask[i, shared + width - (len(row) - shared) :] = 1
+        cache = None
+        if shared:
+            cache = copy.deepcopy(self._prefix[1])
+            cache.batch_repeat_interleave(len(rows))
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        return Encoded(ids.to(self.device), mask.to(self.device), positions.to(self.device), shared, cache)
+
+    def clear_prefix_cache(self) -> None:
+        """Forget the cached prefix, so a benchmark can time two modes from the same cold state."""
+        self._prefix = None
+
+    def _shared_prefix(self, rows: list[list[int]]) -> int:
+        """How many leading tokens of ``rows`` come from the prefix cache (0: none), computing it when
+        needed: the tokens every row shares (all rows keep at least one token to run), narrowed to
+        the part shared with the cached prefix when that is long enough, so the cache settles on the
+        prompt's instructions instead of following the first words of a batch's documents."""
+        import torch
+
+        first = rows[0]
+        common = min(min(common_length(first, r) for r in rows), min(len(r) for r in rows) - 1)
+        cached = self._prefix[0] if self._prefix else []
+        with_cached = common_length(cached, first[:common])
+        shared = with_cached if with_cached >= MIN_SHARED_PREFIX else common
+        if shared < MIN_SHARED_PREFIX:
+            return 0
+        if cached != first[:shared]:
+            with torch.inference_mode():
+                out = self.lm(input_ids=torch.tensor([first[:shared]], device=self.device), use_cache=True, logits_to_keep=1)
+            self._prefix = (first[:shared], out["cache"] if "cache" in out else out["past_key_values"])
+        return shared
 
     def generate(
         self,
@@ -255,16 +321,19 @@ class TransformersBackend:
         enc = self.encode(batch, prefill)
         sampling = {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
         want_logprobs = top_logprobs is not None
+        cache = {self._cache_arg: enc.cache} if enc.cache is not None else {}
         with torch.inference_mode():
             out = self.lm.generate(
-                **enc,
+                input_ids=enc.input_ids,
+                attention_mask=enc.attention_mask,
+                **cache,
                 max_new_tokens=max_tokens,
                 pad_token_id=self.tokenizer.pad_token_id,
                 output_logits=want_logprobs,
                 return_dict_in_generate=True,
                 **sampling,
             )
-        new = out.sequences[:, enc["input_ids"].shape[1] :]
+        new = out.sequences[:, enc.input_ids.shape[1] :]
         results = []
         for i, row in enumerate(new):
             ids = [t for t in row.tolist() if t != self.tokenizer.pad_token_id]
@@ -272,7 +341,7 @@ class TransformersBackend:
             results.append(
                 Generation(
                     text=self.tokenizer.decode(ids, skip_special_tokens=True).strip(),
-                    prompt_tokens=int(enc["attention_mask"][i].sum()),
+                    prompt_tokens=int(enc.attention_mask[i].sum()),
                     completion_tokens=len(ids),
                     finish_reason="stop" if finished else "length",
                     logprobs=self._token_logprobs(out.logits, i, ids, top_logprobs) if want_logprobs else None,
@@ -295,18 +364,18 @@ class TransformersBackend:
         """log P(text | conversation) for every conversation (ending with the prefilled answer prefix)
         and every text, as a (conversations x texts) float array.
 
-        One forward pass over the left-padded batch (position ids from the attention mask, so padding
-        shifts nothing) gives every text's first token; texts of several tokens get their later tokens
-        from one short pass over the cached prompt.
+        One forward pass over the padded batch after the cached shared prefix (``encode``), keeping
+        the last position's logits only, gives every text's first token; texts of several tokens get
+        their later tokens from one short pass over the cached prompt.
         """
         import torch
 
         enc = self.encode(batch, prefill=True)
-        mask = enc["attention_mask"]
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        mask, positions, start = enc.attention_mask, enc.positions, enc.cached
         tokens = [self.tokenizer.encode(t, add_special_tokens=False) for t in texts]
         with torch.inference_mode():
-            out = self.lm(input_ids=enc["input_ids"], attention_mask=mask, position_ids=positions, use_cache=True)
+            out = self.lm(input_ids=enc.input_ids[:, start:], attention_mask=mask, position_ids=positions[:, start:],
+                          use_cache=True, logits_to_keep=1, **{self._cache_arg: enc.cache})  # fmt: skip
             first = torch.log_softmax(out.logits[:, -1].float(), -1)
             result = first[:, [t[0] for t in tokens]].clone()
             longer = [j for j, t in enumerate(tokens) if len(t) > 1]

@@ -193,7 +193,8 @@ def label(
     counts: Counter[str] = Counter()
     with AnswerCache(cache_path) as answers:
         counts["cached"] = sum(k in answers for k in set(keys))
-        todo = {k: t for k, t in zip(keys, texts) if k not in answers}  # identical texts: one request
+        # identical texts: one request; shortest first, so batches hold texts of similar length (less padding)
+        todo = dict(sorted(((k, t) for k, t in zip(keys, texts) if k not in answers), key=lambda kt: len(kt[1])))
         failures: dict[str, str] = {}
         if mode == "logprob":
             stream = backend.stream_probs(((k, prompt.messages(t, True)) for k, t in todo.items()), prompt.continuations())

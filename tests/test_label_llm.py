@@ -102,7 +102,8 @@ def test_local_logprob_labels_every_document(tmp_path, bundled_llm):
 
 
 def test_batched_logprobs_equal_one_at_a_time_and_a_full_forward_pass(bundled_llm):
-    """Left padding must not move anything; labels of several tokens are scored token by token."""
+    """Neither left padding nor the cached shared prefix may move anything; labels of several tokens are
+    scored token by token."""
     import torch
 
     texts = ["A short note.", "BUY NOW cheap pills click here " * 3, make_corpus(1, seed=3)[0]["text"][:200]]
@@ -112,7 +113,9 @@ def test_batched_logprobs_equal_one_at_a_time_and_a_full_forward_pass(bundled_ll
     for i, messages in enumerate(batch):
         alone = bundled_llm.continuation_logprobs([messages], continuations)[0]
         np.testing.assert_allclose(together[i], alone, atol=2e-3)
-    prompt = bundled_llm.encode(batch[:1], prefill=True)["input_ids"]  # the most padded one, against plain passes
+    enc = bundled_llm.encode(batch[:1], prefill=True)  # the most padded one, against plain passes
+    assert enc.cached > 100 and enc.cache.get_seq_length() == enc.cached  # the instructions come from the prefix cache
+    prompt = enc.input_ids
     for j, text in enumerate(continuations):
         ids = bundled_llm.tokenizer.encode(text, add_special_tokens=False)
         with torch.inference_mode():
