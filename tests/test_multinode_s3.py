@@ -306,11 +306,14 @@ def test_worker_node_killed_mid_phase_ends_with_the_same_bytes(cluster, s3, craw
     victim = cluster.workers[0]
     deadline = time.time() + 300
     busy = None
-    # Wait for a later phase than the first, then kill the node while one of its workers runs a task.
-    while time.time() < deadline and proc.poll() is None and (busy is None or len(markers(s3, run)) < 3):
+    # Wait for a later phase than the first, then kill the node as soon as one of its workers runs a
+    # task (no S3 listing between seeing it busy and the kill: a short task would be over by then).
+    while time.time() < deadline and proc.poll() is None and len(markers(s3, run)) < 3:
+        time.sleep(0.05)
+    while time.time() < deadline and proc.poll() is None and busy is None:
         busy = busy_worker(victim)
         if busy is None:
-            time.sleep(0.05)
+            time.sleep(0.01)
     assert busy is not None and proc.poll() is None, "the node was never seen running a task"
     title = busy.cmdline()[0]
     kill_tree(victim)
