@@ -3,8 +3,10 @@
 Input: the response records of ``../shared/data/crawl/*.warc.gz`` (a generated sample crawl when
 absent), copied byte for byte into ``--files`` WARC files so that both systems see the same pages
 and can split them over their workers (datatrove parallelises over files). Each measurement runs in
-its own interpreter and starts cold: the clock covers our Ray start-up (``run_pipeline`` starts an
-embedded Ray with W CPUs, its workers import and load everything inside the clock) and our UT1
+its own interpreter and starts cold: the clock covers our Ray start-up at 2 workers (``run_pipeline``
+starts an embedded Ray with W CPUs, its workers import and load everything inside the clock; at 1
+worker ``runtime.executor: auto`` runs the tasks in the measured process, as datatrove's
+LocalPipelineExecutor does, and the lazy imports and loads happen inside the clock there) and our UT1
 blocklist parse (``CURATION_CACHE`` points to an empty folder, so nothing comes from an on-disk cache),
 as it covers datatrove's pool start and its per-task blocklist parse. The imports of the measuring
 process and the copy of the crawl are outside the timings for both.
@@ -538,7 +540,8 @@ def main() -> None:
         {
             "crawl": crawl,
             "english_subset": english,
-            "cold": "clock covers Ray start-up and worker loading; UT1 blocklist parsed (empty CURATION_CACHE)",
+            "cold": "clock covers Ray start-up (2 workers; 1 worker runs in-process, runtime.executor auto) and "
+                    "worker loading; UT1 blocklist parsed (empty CURATION_CACHE)",
             "load_average_at_start": load,
             "results": results,
             "ratios": ratios,

@@ -1,8 +1,9 @@
-"""Extraction throughput: our extract phase on Ray vs trafilatura called in a plain loop, same run.
+"""Extraction throughput: our extract phase vs trafilatura called in a plain loop, same run.
 
 Same pages (the first ``--tasks`` tasks of the shared bench crawl), same trafilatura settings. Ours
-includes reading the WARC, the Ray tasks, crash isolation (a forked child per task), markers and
-Parquet output; the anchor only extracts pre-decoded HTML with trafilatura as installed (ours gives
+runs as a run of that many workers would (``runtime.executor: auto``: in this process at 1 worker,
+on a fresh local Ray at 2) and includes reading the WARC, the tasks, crash isolation (a forked
+child), markers and Parquet output; the anchor only extracts pre-decoded HTML with trafilatura as installed (ours gives
 lxml a C-level element lookup, ``curation/extract/html.py``).
 
 - ungated: every page extracted, as the anchor. Goals: overhead < 10% at 1 worker, 2 workers >= 1.8x.
@@ -51,7 +52,8 @@ def crawl_path(tmp: Path, docs: int) -> Path:
 
 
 def phase_rate(cfg, tasks, run_dir: Path, workers: int) -> tuple[float, dict[str, int]]:
-    """(pages read per second, rejects by reason) of one extract phase on a fresh Ray."""
+    """(pages read per second, rejects by reason) of one extract phase (in-process at 1 worker, else on a
+    fresh Ray)."""
     run_cfg = cfg.model_copy(update={"runtime": cfg.runtime.model_copy(update={"workers": workers})})
     ctx = RunContext(run_cfg, str(run_dir))
     with ray_session(run_cfg.runtime):
