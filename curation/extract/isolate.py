@@ -7,12 +7,13 @@ time over a pipe, and sends each result back. Kept, it also keeps what it loads 
 caches, the language model of the gates); a child forked per task paid the fork and that warm-up
 again for every task (0.12 s of a task of two pages). The price: the child holds the worker's
 memory as it was at the fork (pages the worker later writes are copied), about one more worker's
-start-up memory per worker. When the child
-dies, the item it was on is the crashing one: it is reported as ``crash`` and a new child takes the
-items after it, so only that item is lost and the others are processed once. A child that sends
-nothing for ``stall_s`` seconds is killed and its item reported as ``timeout``; the child's address
-space is capped, so a runaway parse fails (``extract.error`` or ``crash``) before it exhausts the
-node. Where ``fork`` does not exist (Windows) items run in the calling process.
+start-up memory per worker.
+
+When the child dies, the item it was on is the crashing one: it is reported as ``crash`` and a new
+child takes the items after it, so only that item is lost and the others are processed once. A
+child that sends nothing for ``stall_s`` seconds is killed and its item reported as ``timeout``; the
+child's address space is capped, so a runaway parse fails (``extract.error`` or ``crash``) before it
+exhausts the node. Where ``fork`` does not exist (Windows) items run in the calling process.
 
 Functions and items cross the pipe pickled (a module-level function or a bound method of a
 module-level class). The child runs the code it had when forked: ``shutdown`` ends it, so that the
