@@ -11,13 +11,22 @@ Reported: documents/s of each (wall clock, and per CPU-second of this process, s
 machine) and their ratios (goal >= 10x), generation's parse rate, the agreement of the two modes'
 labels where generation parsed, and the load average.
 
-    python benchmarks/label.py [--docs 100] [--max-tokens 256]
+Label quality (``quality``): ROC AUC of the bundled model's P(yes), the current prompt against
+version 1 (instructions only, no examples), on a generated crawl of another seed than the tests'
+(seed 5; its good pages, as ``tests/test_demo.py`` picks them, against its spam) and on real text
+(wikitext-2 articles from the shared data against the same spam). P(yes) is what the classifier is
+trained on, so a labeller that cannot rank these pages cannot give a classifier that does.
+
+    python benchmarks/label.py [--docs 100] [--max-tokens 256] [--quality-docs 40]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,14 +36,77 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pyarrow.parquet as pq  # noqa: E402
-from common import save  # noqa: E402
+from common import ROOT, SHARED_DATA, save  # noqa: E402
 
 from classifiers.backends import TransformersBackend  # noqa: E402
+from classifiers.evaluate import roc_auc  # noqa: E402
 from classifiers.label import label  # noqa: E402
-from classifiers.prompts import LLAMA3_QUALITY_BINARY  # noqa: E402
+from classifiers.prompts import LLAMA3_QUALITY_BINARY, QUALITY_REQUIREMENTS, Prompt  # noqa: E402
 from classifiers.synthetic import make_corpus  # noqa: E402
 from curation.io import fs  # noqa: E402
 from curation.schema import make_documents  # noqa: E402
+
+
+GOOD = {"article", "code", "math"}  # high/medium-quality articles, code and maths: as tests/test_demo.py
+SPAM = {"keyword_spam", "link_farm", "product_list", "repetitive", "short_lines"}
+QUALITY_V1 = Prompt(  # llama3_quality@1, the anchor of the label-quality comparison
+    name="llama3_quality", version="1", kind="binary", system=LLAMA3_QUALITY_BINARY.system,
+    template=QUALITY_REQUIREMENTS + "\n\nDocument:\n<<<\n{text}\n>>>\n\n"
+    + "Does the document meet the quality requirements? Reply with one line: 'Answer: yes' or 'Answer: no'.",
+    answer_key="answer", labels=("yes", "no"), threshold=0.5,
+)  # fmt: skip
+
+
+def crawl_pages(tmp: str, seed: int) -> tuple[list[str], list[str]]:
+    """(good texts, spam texts) of a generated 400-page crawl run through ``configs/quickstart.yaml``:
+    every extracted page (curated documents and the rejects of the phases after extraction)."""
+    import pyarrow.parquet as pq
+
+    curate = str(Path(sys.executable).parent / "curate")
+    crawl, run = f"{tmp}/crawl.warc.gz", f"{tmp}/crawl-run"
+    subprocess.run([curate, "sample-crawl", crawl, "--docs", "400", "--seed", str(seed)], check=True,
+                   capture_output=True)  # fmt: skip
+    subprocess.run([curate, "run", str(ROOT / "configs" / "quickstart.yaml"), "--input", crawl, "--output", run,
+                    "--set", "runtime.progress=false"], check=True, capture_output=True)  # fmt: skip
+    truth = [json.loads(line) for line in Path(f"{tmp}/crawl.truth.jsonl").read_text().splitlines()]
+    kinds = {t["id"]: t["kind"] for t in truth if t["kind"] in SPAM or (
+        t["kind"] in GOOD and t.get("quality", "high") in ("high", "medium"))}  # fmt: skip
+    texts: dict[str, str] = {}
+    for folder in ("docs", "rejects"):
+        for path in sorted(Path(run, folder).glob("*.parquet")):
+            if not path.name.startswith("extract"):
+                table = pq.read_table(path, columns=["id", "text"])
+                pairs = zip(table["id"].to_pylist(), table["text"].to_pylist())
+                texts.update((i, t) for i, t in pairs if i in kinds and t)
+    ids = sorted(texts)
+    return [texts[i] for i in ids if kinds[i] not in SPAM], [texts[i] for i in ids if kinds[i] in SPAM]
+
+
+def label_quality(backend: TransformersBackend, n: int, max_chars: int, seed: int = 5) -> dict:
+    """ROC AUC of P(yes) for each prompt version on each set (good = positive), with the figures behind it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        good, spam = crawl_pages(tmp, seed)
+    good = random.Random(0).sample(good, min(n, len(good)))
+    sets = {"crawl_good_vs_spam": (good, spam)}
+    wikitext = SHARED_DATA / "text" / "wikitext2-valid-test.jsonl"
+    if wikitext.exists():
+        rows = [json.loads(line)["text"] for line in wikitext.read_text().splitlines()]
+        sets["wikitext2_vs_crawl_spam"] = (random.Random(0).sample(rows, n), spam)
+    result: dict = {"crawl_seed": seed, "max_chars": max_chars,
+                    "sets": {k: {"good": len(g), "spam": len(b)} for k, (g, b) in sets.items()}}  # fmt: skip
+    for prompt in (QUALITY_V1, LLAMA3_QUALITY_BINARY):
+        texts = list(dict.fromkeys(t[:max_chars] for g, b in sets.values() for t in g + b))
+        probs: list[dict[str, float]] = []
+        for i in range(0, len(texts), backend.batch_size):
+            batch = [prompt.messages(t, prefill=True) for t in texts[i : i + backend.batch_size]]
+            probs += backend.label_probs(batch, prompt.continuations())
+        score = {t: prompt.read_probs(p).score for t, p in zip(texts, probs)}
+        aucs = {}
+        for name, (g, b) in sets.items():
+            aucs[name] = round(roc_auc([True] * len(g) + [False] * len(b), [score[t[:max_chars]] for t in g + b]), 4)
+        result[prompt.id] = {"auc": aucs, "mean_p_yes": round(sum(score.values()) / len(score), 4)}
+        print(f"{prompt.id}: ROC AUC of P(yes) {aucs}", flush=True)
+    return result
 
 
 def main() -> None:
@@ -43,6 +115,8 @@ def main() -> None:
     parser.add_argument("--max-chars", type=int, default=600)
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--quality-docs", type=int, default=40, help="good documents per label-quality set")
+    parser.add_argument("--quality-max-chars", type=int, default=400, help="as the tests and `make demo` label")
     args = parser.parse_args()
 
     load_start = round(os.getloadavg()[0], 2)
@@ -94,8 +168,10 @@ def main() -> None:
         "agreement_where_generation_parsed": round(agree / len(parsed), 4) if parsed else None,
         "generation_parsed": len(parsed),
         "goal": "logprob >= 10x generation docs/s",
+        "label_quality": label_quality(backend, args.quality_docs, args.quality_max_chars),
     }
-    print(f"logprob / generate: {speedup:.1f}x wall, {cpu_speedup:.1f}x CPU; agreement {result['agreement_where_generation_parsed']} "
+    print(f"logprob / generate: {speedup:.1f}x wall, {cpu_speedup:.1f}x CPU; "
+          f"agreement {result['agreement_where_generation_parsed']} "
           f"on {len(parsed)} documents generation parsed")  # fmt: skip
     print(f"saved {save('label', result)}")
 

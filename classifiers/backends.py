@@ -299,8 +299,9 @@ class TransformersBackend:
         if shared < MIN_SHARED_PREFIX:
             return 0
         if cached != first[:shared]:
+            prefix = torch.tensor([first[:shared]], device=self.device)
             with torch.inference_mode():
-                out = self.lm(input_ids=torch.tensor([first[:shared]], device=self.device), use_cache=True, logits_to_keep=1)
+                out = self.lm(input_ids=prefix, use_cache=True, logits_to_keep=1)
             self._prefix = (first[:shared], out["cache"] if "cache" in out else out["past_key_values"])
         return shared
 

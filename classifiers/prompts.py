@@ -14,6 +14,7 @@ counted as unparseable and never guessed.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -128,15 +129,48 @@ could learn from.
 4. It is not adult, hateful or violent content and holds no personal contact data.
 5. It stands on its own: a reader understands it without the rest of the website."""
 
+QUALITY_EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("Volcanoes form where molten rock reaches the surface. Most of them lie along the edges of tectonic plates, "
+     "where one plate sinks beneath another and melts. Over many eruptions, layers of lava and ash build the cone.",
+     "yes"),
+    ("cheap flights cheap hotels best deals book now cheap flights discount hotel deals click here best price "
+     "guaranteed cheap flights book now", "no"),
+    ("To sort a list in Python, call sorted(items), which returns a new list:\n\nwords = ['pear', 'fig', 'apple']\n"
+     "print(sorted(words, key=len))\n\nThe key function decides the order; here shorter words come first.", "yes"),
+    ("Best casino sites | Online poker bonus | Free slots | Sports betting tips | Loan offers | Cheap insurance | "
+     "Dating site reviews | More links", "no"),
+    ("A train travels 180 km in 2 hours. Its average speed is distance divided by time: 180 / 2 = 90 km/h. At that "
+     "speed, the next 45 km take 45 / 90 = 0.5 hours, or 30 minutes.", "yes"),
+    ("Leather boots black size 42 - $59.99\nRunning shoes blue - $34.50\nWool scarf grey - $12.00\n"
+     "Sports watch 200 - $89.99\nAdd to cart", "no"),
+    ("The city council voted on Tuesday to extend the library's opening hours. Members said the change, funded by a "
+     "state grant, answers requests from students who study in the evenings.", "yes"),
+    ("home\nnews\nsports tickets\nweather\nlogin\ncontact us\nprivacy\nterms\nfollow us\nshare", "no"),
+)
+"""Fixed few-shot examples of the binary quality prompt, written for this project (not drawn from any
+test crawl): a good document of each kind the requirements accept (prose, code, worked maths, news)
+and a bad one of each kind they reject (keyword stuffing, a link list, a product listing, a menu),
+alternating so neither answer is always the last one seen. Examples in the prompt (Brown et al.
+2020) give a small model something to compare with: SmolLM2-135M's P(yes) on wikitext-2 articles
+against a generated crawl's spam went from ROC AUC 0.50 (version 1, instructions only) to 0.89, and
+on that crawl's good pages against its spam from 0.30 to 0.57 (seed 5, 400 characters; version 1's
+wording with these examples: 0.77 and 0.54). The shared prefix cache (``backends``) computes them once."""
+
+
+def few_shot(examples: Sequence[tuple[str, str]], answer_prefix: str) -> str:
+    """The examples as documents answered in the prompt's own format (braces escaped for ``format``)."""
+    shots = "".join(f"Document:\n<<<\n{text}\n>>>\n{answer_prefix} {answer}\n\n" for text, answer in examples)
+    return shots.replace("{", "{{").replace("}", "}}")
+
+
 LLAMA3_QUALITY_BINARY = Prompt(
     name="llama3_quality",
-    version="1",
+    version="2",  # 1: the requirements and the question, no examples
     kind="binary",
     system="You are a careful annotator selecting web documents to pretrain a language model.",
     template=(
-        QUALITY_REQUIREMENTS
-        + "\n\nDocument:\n<<<\n{text}\n>>>\n\n"
-        + "Does the document meet the quality requirements? Reply with one line: 'Answer: yes' or 'Answer: no'."
+        "Does each document meet the quality requirements (coherent, informative prose, code or maths; not spam, "
+        "ads, links, menus or lists)?\n\n" + few_shot(QUALITY_EXAMPLES, "Answer:") + "Document:\n<<<\n{text}\n>>>"
     ),
     answer_key="answer",
     labels=("yes", "no"),

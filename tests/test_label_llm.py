@@ -176,7 +176,9 @@ def test_label_through_server_survives_kill(tmp_path, llm_server):
     rows = pq.read_table(out).to_pylist()
     assert len(rows) == n and len({r["id"] for r in rows}) == n
     assert_every_label_read(rows, ("yes", "no"))
-    assert all(r["model"] == "SmolLM2-135M-Instruct" and r["prompt_version"] == "1" for r in rows)
+    assert {(r["model"], r["prompt"], r["prompt_version"]) for r in rows} == {
+        ("SmolLM2-135M-Instruct", "llama3_quality", LLAMA3_QUALITY_BINARY.version)
+    }
 
     # A third run is served entirely from the cache.
     before = metric(llm_server, "chat_requests")
