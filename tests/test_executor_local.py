@@ -32,6 +32,7 @@ CONFIG = Path(__file__).parents[1] / "configs" / "quickstart.yaml"
 )
 def test_auto_runs_in_process_only_for_one_local_worker(monkeypatch, overrides, env, local):
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setitem(sys.modules, "ray", None)  # no Ray session in this process (another test may hold one)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     assert in_process(load_config(None, overrides).runtime) is local
@@ -39,6 +40,7 @@ def test_auto_runs_in_process_only_for_one_local_worker(monkeypatch, overrides, 
 
 def test_unset_workers_follow_the_machine_cores(monkeypatch):
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setitem(sys.modules, "ray", None)
     runtime = load_config(None).runtime
     monkeypatch.setattr("os.cpu_count", lambda: 1)
     assert in_process(runtime)
