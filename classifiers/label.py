@@ -55,7 +55,7 @@ LABEL_SCHEMA = pa.schema(
         pa.field("lang", pa.string()),
         pa.field("text", pa.string()),
         pa.field("mode", pa.string()),  # logprob | generate
-        pa.field("label_probs", pa.string()),  # logprob: JSON {label: probability over the label set}
+        pa.field("label_probs", pa.string()),  # logprob: JSON {label: probability over the label set, calibrated}
         pa.field("label_mass", pa.float32()),  # logprob: next-token probability on the label set
     ]
 )
@@ -189,12 +189,15 @@ def label(
     hashes = [text_hash(t) for t in sample.column("text").to_pylist()]
     settings: tuple = ("logprob",) if mode == "logprob" else (max_tokens, temperature)
     keys = [cache_key(backend.model, prompt.id, text_hash(t), *settings) for t in texts]
+    content_free = prompt.content_free if mode == "logprob" else ()
+    free_keys = [cache_key(backend.model, prompt.id, text_hash(t), *settings) for t in content_free]
     cache_path = cache or default_cache_path(out)
     counts: Counter[str] = Counter()
     with AnswerCache(cache_path) as answers:
         counts["cached"] = sum(k in answers for k in set(keys))
         # identical texts: one request; shortest first, so batches hold texts of similar length (less padding)
-        todo = dict(sorted(((k, t) for k, t in zip(keys, texts) if k not in answers), key=lambda kt: len(kt[1])))
+        asked = zip([*free_keys, *keys], [*content_free, *texts])
+        todo = dict(sorted(((k, t) for k, t in asked if k not in answers), key=lambda kt: len(kt[1])))
         failures: dict[str, str] = {}
         if mode == "logprob":
             stream = backend.stream_probs(((k, prompt.messages(t, True)) for k, t in todo.items()), prompt.continuations())
@@ -213,7 +216,8 @@ def label(
             answers.append(entry)
             counts["requested"] += 1
         rows = [answers.get(k) for k in keys]
-    table = _labels_table(sample, hashes, rows, backend.model, prompt, mode)
+        calibration = _calibration(prompt, [answers.get(k) for k in free_keys])
+    table = _labels_table(sample, hashes, rows, backend.model, prompt, mode, calibration)
     fs.write_parquet(table, out)
     statuses = Counter(table.column("status").to_pylist())
     masses = [m for m in table.column("label_mass").to_pylist() if m is not None]
@@ -231,6 +235,7 @@ def label(
         "failed": statuses["failed"],
         "low_mass": sum(m < LOW_MASS for m in masses),
         "mean_label_mass": round(float(np.mean(masses)), 4) if masses else None,
+        "calibration": {k: round(v, 4) for k, v in calibration.items()} if calibration else None,
         "errors": sorted(set(failures.values()))[:5],
         "label_counts": dict(sorted(Counter(v for v in table.column("label").to_pylist() if v).items())),
         "seconds": round(time.perf_counter() - start, 3),
@@ -241,7 +246,19 @@ def default_cache_path(out: str) -> str:
     return out.removesuffix(".parquet") + ".cache.jsonl"
 
 
-def _read_entry(entry: dict[str, Any] | None, prompt: Prompt) -> dict[str, Any]:
+def _calibration(prompt: Prompt, entries: list[dict[str, Any] | None]) -> dict[str, float] | None:
+    """The mean label probabilities given the prompt's content-free inputs (``Prompt.read_probs``);
+    None without content-free inputs, or while one of them failed (the labels are then uncalibrated,
+    and the summary says so: a re-run asks for the missing ones)."""
+    if not entries or any(e is None for e in entries):
+        return None
+    readings = [prompt.read_probs(e["probs"]).probs for e in entries if e is not None]
+    return {label: float(np.mean([r[label] for r in readings])) for label in prompt.labels}
+
+
+def _read_entry(
+    entry: dict[str, Any] | None, prompt: Prompt, calibration: dict[str, float] | None
+) -> dict[str, Any]:
     """A label row's answer columns from its cache entry (None: the request failed)."""
     if entry is None:
         return {"status": "failed"}
@@ -249,7 +266,7 @@ def _read_entry(entry: dict[str, Any] | None, prompt: Prompt) -> dict[str, Any]:
         ok = entry["label"] is not None
         return {"status": "ok" if ok else "unparseable", "label": entry["label"], "score": entry["score"],
                 "raw_answer": entry["raw"]}  # fmt: skip
-    reading = prompt.read_probs(entry["probs"])
+    reading = prompt.read_probs(entry["probs"], calibration)
     return {
         "status": "ok",
         "label": reading.label,
@@ -260,10 +277,16 @@ def _read_entry(entry: dict[str, Any] | None, prompt: Prompt) -> dict[str, Any]:
 
 
 def _labels_table(
-    sample: pa.Table, hashes: list[str], rows: list[dict[str, Any] | None], model: str, prompt: Prompt, mode: Mode
+    sample: pa.Table,
+    hashes: list[str],
+    rows: list[dict[str, Any] | None],
+    model: str,
+    prompt: Prompt,
+    mode: Mode,
+    calibration: dict[str, float] | None,
 ) -> pa.Table:
     n = sample.num_rows
-    read = [_read_entry(r, prompt) for r in rows]
+    read = [_read_entry(r, prompt, calibration) for r in rows]
     columns: dict[str, Any] = {
         "id": sample.column("id"),
         "text_hash": hashes,

@@ -89,9 +89,18 @@ def test_local_logprob_labels_every_document(tmp_path, bundled_llm):
     run_dir = write_run(tmp_path / "run", 6)
     out = str(tmp_path / "labels.parquet")
     first = label(run_dir, out, prompt=LLAMA3_QUALITY_BINARY, backend=bundled_llm, samples=6)
-    assert first["ok"] == 6 and first["unparseable"] == first["failed"] == 0 and first["requested"] == 6
+    free = LLAMA3_QUALITY_BINARY.content_free
+    assert first["ok"] == 6 and first["unparseable"] == first["failed"] == 0 and first["requested"] == 6 + len(free)
     table = pq.read_table(out)
     assert_every_label_read(table.to_pylist(), ("yes", "no"))
+    # contextual calibration: each label's probability divided by its mean over the content-free inputs
+    row, continuations = table.to_pylist()[0], LLAMA3_QUALITY_BINARY.continuations()
+    free_probs = bundled_llm.label_probs([LLAMA3_QUALITY_BINARY.messages(t, True) for t in free], continuations)
+    bias = {k: np.mean([p[k] / (p["yes"] + p["no"]) for p in free_probs]) for k in ("yes", "no")}
+    assert first["calibration"] == pytest.approx(bias, abs=1e-3)
+    p = bundled_llm.label_probs([LLAMA3_QUALITY_BINARY.messages(row["text"], True)], continuations)[0]
+    odds = p["yes"] / bias["yes"] / (p["no"] / bias["no"])
+    assert row["score"] == pytest.approx(odds / (1 + odds), abs=1e-3)
     assert table.column("model").to_pylist() == ["SmolLM2-135M-Instruct"] * 6
     again = label(run_dir, out, prompt=LLAMA3_QUALITY_BINARY, backend=bundled_llm, samples=6)
     assert again["requested"] == 0 and pq.read_table(out).equals(table)
@@ -152,10 +161,11 @@ def test_label_through_server_survives_kill(tmp_path, llm_server):
         sys.executable, "-m", "curation.cli", "label", run_dir, "--out", out, "--prompt", "llama3_quality",
         "--base-url", llm_server, "--samples", str(n), "--concurrency", "1",
     ]  # fmt: skip
+    free = len(LLAMA3_QUALITY_BINARY.content_free)  # the calibration's content-free inputs: asked first, cached too
     job = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 300
     while time.time() < deadline and job.poll() is None:
-        if cache.exists() and cache.read_bytes().count(b"\n") >= 3:
+        if cache.exists() and cache.read_bytes().count(b"\n") >= free + 3:
             job.send_signal(signal.SIGKILL)
             break
         time.sleep(0.02)
@@ -164,12 +174,12 @@ def test_label_through_server_survives_kill(tmp_path, llm_server):
     assert not os.path.exists(out)
     with AnswerCache(str(cache)) as answers:
         cached = len(answers)
-    assert 3 <= cached < n
+    assert free + 3 <= cached < free + n
 
     before = metric(llm_server, "chat_requests")
     resumed = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
-    assert metric(llm_server, "chat_requests") - before == n - cached  # nothing cached was asked again
+    assert metric(llm_server, "chat_requests") - before == free + n - cached  # nothing cached was asked again
     summary = json.loads(resumed.stdout)
     assert summary["ok"] == n and summary["unparseable"] == 0 and summary["mode"] == "logprob"
 
