@@ -9,7 +9,8 @@ probabilities after the prefilled answer prefix in one forward pass; generation 
 logprob mode's own forward pass keeps just the last position's logits, as ``generate`` already does.
 Reported: documents/s of each (wall clock, and per CPU-second of this process, steadier on a shared
 machine) and their ratios (goal >= 10x), generation's parse rate, the agreement of the two modes'
-labels where generation parsed, and the load average.
+labels where generation parsed (logprob labels as written, calibrated, and the model's own choice
+before calibration, which is what greedy generation answers), and the load average.
 
 Label quality (``quality``): ROC AUC of the bundled model's P(yes), the current prompt against
 version 1 (instructions only, no examples), on a generated crawl of another seed than the tests'
@@ -137,6 +138,11 @@ def main() -> None:
             seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
             table = pq.read_table(out)
             labels[mode] = dict(zip(table.column("id").to_pylist(), table.column("label").to_pylist()))
+            if mode == "logprob" and summary["calibration"]:  # the model's own choice: before calibration
+                bias = summary["calibration"]
+                probs = [json.loads(p) for p in table.column("label_probs").to_pylist()]
+                raw = [max(p, key=lambda k: p[k] * bias[k]) for p in probs]
+                labels["logprob_uncalibrated"] = dict(zip(table.column("id").to_pylist(), raw))
             results[mode] = {
                 "seconds": round(seconds, 2),
                 "docs_per_s": round(args.docs / seconds, 3),
@@ -150,6 +156,8 @@ def main() -> None:
                   f"  labels {results[mode]['labels']}", flush=True)  # fmt: skip
     parsed = [i for i, v in labels["generate"].items() if v]
     agree = sum(labels["generate"][i] == labels["logprob"][i] for i in parsed)
+    raw = labels.get("logprob_uncalibrated", labels["logprob"])
+    agree_raw = sum(labels["generate"][i] == raw[i] for i in parsed)
     speedup = results["logprob"]["docs_per_s"] / results["generate"]["docs_per_s"]
     cpu_speedup = results["logprob"]["docs_per_cpu_s"] / results["generate"]["docs_per_cpu_s"]
     result = {
@@ -166,6 +174,8 @@ def main() -> None:
         "cpu_speedup": round(cpu_speedup, 2),
         "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)},
         "agreement_where_generation_parsed": round(agree / len(parsed), 4) if parsed else None,
+        "agreement_uncalibrated_where_generation_parsed": round(agree_raw / len(parsed), 4) if parsed else None,
+        "logprob_uncalibrated_labels": dict(Counter(raw.values())),
         "generation_parsed": len(parsed),
         "goal": "logprob >= 10x generation docs/s",
         "label_quality": label_quality(backend, args.quality_docs, args.quality_max_chars),
