@@ -252,7 +252,7 @@ def _calibration(prompt: Prompt, entries: list[dict[str, Any] | None]) -> dict[s
     and the summary says so: a re-run asks for the missing ones)."""
     if not entries or any(e is None for e in entries):
         return None
-    readings = [prompt.read_probs(e["probs"]).probs for e in entries if e is not None]
+    readings = [prompt.read_probs(e["probs"]).probs for e in entries]  # type: ignore[index]
     return {label: float(np.mean([r[label] for r in readings])) for label in prompt.labels}
 
 
