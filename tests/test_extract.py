@@ -88,35 +88,75 @@ def html_pages(paths: list[str], tmp_path, limit: int) -> list[tuple[str, str]]:
     return [pages[i * len(pages) // limit] for i in range(min(limit, len(pages)))]
 
 
-def assert_fast_lookup_extracts_the_same(pages: list[tuple[str, str]]) -> None:
-    """Our trafilatura (C-level element lookup) against trafilatura with lxml.html's own lookup."""
-    from lxml.html import HtmlElement, HtmlElementClassLookup
+PLAIN_TRAFILATURA = """
+import pickle, sys
+import trafilatura
+pages, options = pickle.load(open(sys.argv[1], "rb"))
+pickle.dump([trafilatura.extract(html, url=url, **options) for html, url in pages], open(sys.argv[1], "wb"))
+"""
+
+
+def assert_ours_extracts_the_same(pages: list[tuple[str, str]], tmp_path) -> None:
+    """Our trafilatura (C-level element lookup, guarded regex XPath tests) against trafilatura as
+    installed, run in a fresh interpreter."""
+    import pickle
+    import subprocess
+    import sys
+
+    from lxml.html import HtmlElement
 
     from curation.config import ExtractConfig
-    from curation.extract.html import fast_element_lookup, trafilatura_module, trafilatura_options
+    from curation.extract.html import trafilatura_module, trafilatura_options
 
     trafilatura = trafilatura_module()
-    parser = trafilatura.utils.HTML_PARSER
     assert type(trafilatura.utils.load_html("<html><body><form><input></form></body></html>")[0][0][0]) is HtmlElement
+    assert "contains(@class, 'cookie')" in trafilatura.xpaths.OVERALL_DISCARD_XPATH[0].path  # guarded
     options = trafilatura_options(ExtractConfig())  # FineWeb settings, alt text kept
     ours = [trafilatura.extract(html, url=url, **options) for html, url in pages]
-    parser.set_element_class_lookup(HtmlElementClassLookup())
-    try:
-        plain = [trafilatura.extract(html, url=url, **options) for html, url in pages]
-    finally:
-        parser.set_element_class_lookup(fast_element_lookup())
+    exchange = tmp_path / "pages.pkl"
+    exchange.write_bytes(pickle.dumps((pages, options)))
+    subprocess.run([sys.executable, "-c", PLAIN_TRAFILATURA, str(exchange)], check=True)
+    plain = pickle.loads(exchange.read_bytes())
     assert sum(text is not None for text in ours) > len(pages) // 2
     assert ours == plain
 
 
-def test_fast_element_lookup_extracts_the_same_text_on_generated_pages(tmp_path):
+def test_our_trafilatura_extracts_the_same_text_on_generated_pages(tmp_path):
     from curation.testing import write_sample_crawl
 
     path = tmp_path / "crawl.warc.gz"
     write_sample_crawl(str(path), docs=200, seed=3)
-    assert_fast_lookup_extracts_the_same(html_pages([str(path)], tmp_path, limit=200))
+    assert_ours_extracts_the_same(html_pages([str(path)], tmp_path, limit=200), tmp_path)
 
 
-def test_fast_element_lookup_extracts_the_same_text_on_real_pages(shared_data, tmp_path):
+def test_our_trafilatura_extracts_the_same_text_on_real_pages(shared_data, tmp_path):
     paths = sorted(str(p) for p in (shared_data / "crawl").glob("*.warc.gz"))
-    assert_fast_lookup_extracts_the_same(html_pages(paths, tmp_path, limit=150))
+    assert_ours_extracts_the_same(html_pages(paths, tmp_path, limit=200), tmp_path)
+
+
+def test_regex_test_guards_select_the_same_elements():
+    from lxml.etree import XPath
+    from lxml.html import fromstring
+
+    from curation.extract.xpath_guards import REGEXP_NS, guarded, required_literals
+
+    assert required_literals("^(?:[Cc]omment(?!ary)|comol)") == {"omment", "comol"}
+    assert required_literals(r"(^|\s)bottom|bottom(\s|$)") == {"bottom"}
+    assert required_literals("bread-?crumb|nav") in ({"bread", "nav"}, {"crumb", "nav"})
+    assert required_literals("a*|nav") is None and required_literals("(?i)nav") is None
+    attributes = ['', 'class="nav-main"', 'id="comment-3" class="post"', 'id="commentary"', 'class="Comment x"',
+                  'class="share-bar" id="main"', 'id="main" class="share-bar"', 'style="hidden"', 'class=""']
+    tree = fromstring("<html><body>" + "".join(f"<div {a}><p {a}>x</p></div>" for a in attributes) + "</body></html>")
+    paths = [
+        ".//*[re:test(@id|@class, 'share|^[Cc]omment(?!ary)')]",
+        ".//div[re:test(@class, 'nav') or re:test(@id|@style, 'hidden')]",
+        ".//*[re:test(@class, 'COMMENT', 'i')]",  # case-insensitive: only the attribute must exist
+        ".//*[not(re:test(@class, 'a*'))]",  # matches the empty string: left as it is
+    ]
+    for path in paths:
+        new = guarded(path)
+        assert (new == path) == ("a*" in path)
+        assert guarded(new) == new
+        selected = XPath(new, namespaces={"re": REGEXP_NS})(tree)
+        assert selected == XPath(path, namespaces={"re": REGEXP_NS})(tree)
+        assert selected or "not(" in path

@@ -12,6 +12,7 @@ from typing import Any
 import pyarrow as pa
 
 from curation.extract.isolate import map_isolated
+from curation.extract import xpath_guards
 from curation.extract.markdown import drop_images, images_to_alt_text, strip_markdown
 from curation.extract.timeout import ExtractionTimeout, call_with_timeout
 from curation.runtime.worker_cache import cached
@@ -40,11 +41,13 @@ def _load_trafilatura() -> Any:
     import trafilatura.utils
 
     trafilatura.utils.HTML_PARSER.set_element_class_lookup(fast_element_lookup())
+    xpath_guards.install("trafilatura")
     return trafilatura
 
 
 def trafilatura_module() -> Any:
-    """The worker's trafilatura, its parser on ``fast_element_lookup`` (configured once per process)."""
+    """The worker's trafilatura, its parser on ``fast_element_lookup`` and its regex XPath tests
+    guarded (``curation/extract/xpath_guards.py``), configured once per process; same output."""
     return cached("extract.trafilatura", _load_trafilatura)
 
 
