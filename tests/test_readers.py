@@ -459,3 +459,23 @@ def test_fsspec_uri(tmp_path: Path) -> None:
     assert [t.path for t in tasks] == ["memory:///readers-test/x.jsonl", "memory:///readers-test/y.warc.gz"]
     raw, _, _ = read_all(cfg)
     assert raw.num_rows == 6
+
+
+def test_utf8_payloads_are_stored_as_they_are_and_other_charsets_as_their_text():
+    """``decode_html_utf8`` gives the UTF-8 of ``decode_html``'s text; a strict UTF-8 page is its own payload."""
+    from curation.io.decode import decode_html, decode_html_utf8
+
+    page = "<html><body><p>Flüsse – 河流 ✓</p></body></html>"
+    cases = {
+        "utf-8": page.encode("utf-8"),
+        "utf-8 with a bom": b"\xef\xbb\xbf" + page.encode("utf-8"),
+        "windows-1252": "<html><body><p>Flüsse messen, ça va</p></body></html>".encode("cp1252"),
+        "utf-8 with one bad byte": page.encode("utf-8").replace(b"<p>", b"<p>\xff"),
+        "a real replacement character": page.replace("✓", "\ufffd").encode("utf-8"),
+    }
+    for name, data in cases.items():
+        text, charset = decode_html(data, None)
+        utf8, same_charset = decode_html_utf8(data, None)
+        assert (utf8.decode("utf-8"), same_charset) == (text, charset), name
+    assert decode_html_utf8(cases["utf-8"], None)[0] is cases["utf-8"]  # not encoded again
+    assert decode_html_utf8(b"\x00" * 100, None) is None

@@ -69,7 +69,10 @@ class RecordSink:
         self.records = 0
         self.other = 0
 
-    def add(self, rid: str, url: str | None, when: str | None, meta: dict[str, Any], content: str, kind: str) -> None:
+    def add(
+        self, rid: str, url: str | None, when: str | None, meta: dict[str, Any], content: str | bytes, kind: str
+    ) -> None:
+        """A raw record; ``content`` is text or its UTF-8 bytes (``decode_html_utf8``)."""
         self.records += 1
         for name, value in zip(RAW_SCHEMA.names, (rid, url, when, self.source, dump_meta(meta), content, kind)):
             self.raw[name].append(value)
@@ -93,7 +96,8 @@ class RecordSink:
         self.other += 1
 
     def tables(self) -> tuple[pa.Table, pa.Table, dict[str, Any]]:
-        raw = pa.Table.from_pydict(self.raw, schema=RAW_SCHEMA)
+        content = pa.array(self.raw["content"], type=pa.large_binary()).cast(pa.large_string())  # checks UTF-8
+        raw = pa.Table.from_pydict({**self.raw, "content": content}, schema=RAW_SCHEMA)
         rejects = empty_rejects()
         if self.rejected["id"]:
             columns = {k: v for k, v in self.rejected.items() if k != "reason"}

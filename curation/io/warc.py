@@ -25,7 +25,7 @@ from curation.io.boundaries import layout_of, next_record_start
 from curation.io.decode import (
     PayloadError,
     charset_from_content_type,
-    decode_html,
+    decode_html_utf8,
     looks_like_html,
     undo_http_encodings,
 )
@@ -119,13 +119,13 @@ def add_response(sink: RecordSink, resp: Response, max_bytes: int) -> None:
         ctype = media_type(meta.get("identified_type"))
     if ctype not in HTML_TYPES and not (ctype in UNSAID_TYPES and looks_like_html(body)):
         return reject("read.non_html")
-    decoded = decode_html(body, resp.charset)
+    decoded = decode_html_utf8(body, resp.charset)
     if decoded is None:
         return reject("read.bad_encoding")
-    text, charset = decoded
+    content, charset = decoded
     for quirk in quirks:  # counted for the records they saved
         sink.quirk(quirk)
-    sink.add(resp.rid, resp.url, resp.date, {**meta, "charset": charset}, text, "html")
+    sink.add(resp.rid, resp.url, resp.date, {**meta, "charset": charset}, content, "html")
 
 
 def warc_meta(headers) -> dict[str, Any]:
@@ -192,7 +192,7 @@ def add_conversion(sink: RecordSink, record: WarcRecord, rid: str, url, when, me
         return sink.reject("read.truncated", rid, url, when, meta)
     if not body.strip():
         return sink.reject("read.empty", rid, url, when, meta)
-    decoded = decode_html(body, "utf-8")
+    decoded = decode_html_utf8(body, "utf-8")
     if decoded is None:
         return sink.reject("read.bad_encoding", rid, url, when, meta)
     sink.add(rid, url, when, {**meta, "content_type": "text/plain"}, decoded[0], "text")
