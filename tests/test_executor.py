@@ -1,6 +1,9 @@
 """The executor: markers make re-runs skip finished tasks; Ray retries tasks whose worker died."""
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,3 +68,35 @@ def test_ray_retries_a_task_whose_worker_died(tmp_path, ray_local):
 def test_ray_run_matches_in_process_results(tmp_path, ray_local):
     results = run_tasks("p", tasks(tmp_path), str(tmp_path / "_done"))
     assert [r["value"] for r in results] == list(range(5))
+
+
+EMBEDDED_SESSION = """
+import json, threading
+from types import SimpleNamespace
+import psutil, ray
+from curation.runtime.ray_session import ray_session
+seen = {}
+def warm_up():
+    seen["thread"] = threading.current_thread().name
+    seen["ray_ready_at_start"] = ray.is_initialized()
+runtime = SimpleNamespace(executor="ray", address=None, workers=2, shared_filesystem=False, max_retries=0, progress=False)
+with ray_session(runtime, warm_up=warm_up):
+    daemons = {" ".join(p.cmdline()) for p in psutil.Process().children(recursive=True)}
+    seen["monitor_ran"] = any("monitor.py" in d for d in daemons)
+seen["left"] = [p.pid for p in psutil.Process().children(recursive=True) if p.is_running()
+                and p.status() != psutil.STATUS_ZOMBIE]
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.ray
+def test_an_embedded_session_warms_up_while_ray_starts_and_stops_every_daemon():
+    """``warm_up`` runs beside ``ray.init`` (not after it), and the session's end stops every process
+    it started, the autoscaler monitor it kills first included."""
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    out = subprocess.run([sys.executable, "-c", EMBEDDED_SESSION], capture_output=True, text=True, env=env,
+                         timeout=120, check=True)
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["thread"] == "curation-warm-up" and seen["ray_ready_at_start"] is False
+    assert seen["monitor_ran"]
+    assert seen["left"] == []
