@@ -29,9 +29,11 @@ Documents/s counts the crawl's response records (the same number for both); toke
 tokens each system wrote (ours: the shard manifest; datatrove: DocumentTokenizer's ``tokens`` stat).
 Per core = throughput / W. Per CPU-second = over the user + system time of the measured process tree
 (driver, Ray's daemons and workers / datatrove's pool, extraction sandboxes and manager), which other
-load on a shared machine does not inflate. Tokenizers' own thread pool is off for both
-(TOKENIZERS_PARALLELISM=false) so that W workers use W cores. Peak memory: the largest summed RSS of
-that process tree, sampled every 0.25 s.
+load on a shared machine does not inflate; it is also split by process kind (driver, Ray daemons,
+workers), and ours' wall time outside its phases (Ray's start and stop, planning, publishing, run
+statistics) is reported. Tokenizers' own thread pool is off for both (TOKENIZERS_PARALLELISM=false)
+so that W workers use W cores. Peak memory: the largest summed RSS of that process tree, sampled
+every 0.25 s.
 
     python benchmarks/end_to_end.py [--small] [--workers 1 2] [--limit-pages N] [--files K]
 """
@@ -142,14 +144,28 @@ def write_crawl(paths: list[Path], out_dir: Path, files: int, limit: int | None,
     }
 
 
+RAY_DAEMONS = ("gcs_server", "raylet", "dashboard", "monitor.py", "log_monitor", "DashboardAgent", "RuntimeEnvAgent")
+
+
+def process_kind(proc: psutil.Process, me: psutil.Process) -> str:
+    """``driver``, ``ray daemons`` (GCS, raylet, dashboard, monitors, agents) or ``workers`` (Ray's
+    workers and their extraction children; datatrove's pool)."""
+    if proc.pid == me.pid:
+        return "driver"
+    cmdline = " ".join(proc.cmdline())
+    return "ray daemons" if any(name in cmdline for name in RAY_DAEMONS) else "workers"
+
+
 @contextmanager
 def process_tree(interval: float = 0.25):
     """Yields a dict kept up to date by a sampling thread over this process and its descendants:
     ``peak_mib`` (largest summed RSS), ``largest_mib`` (biggest single process) and, at the end,
-    ``cpu_seconds`` (user + system time they spent inside the block, as last seen per process)."""
+    ``cpu_seconds`` (user + system time they spent inside the block, as last seen per process) and
+    ``cpu_seconds_by_kind`` (the same split by ``process_kind``)."""
     out = {"peak_mib": 0.0, "largest_mib": 0.0, "cpu_seconds": 0.0}
     me = psutil.Process()
     cpu: dict[tuple[int, float], float] = {}
+    kinds: dict[tuple[int, float], str] = {}
 
     def sample() -> None:
         rss = []
@@ -158,7 +174,10 @@ def process_tree(interval: float = 0.25):
                 with proc.oneshot():
                     rss.append(proc.memory_info().rss / 2**20)
                     times = proc.cpu_times()
-                    cpu[(proc.pid, proc.create_time())] = times.user + times.system
+                    key = (proc.pid, proc.create_time())
+                    cpu[key] = times.user + times.system
+                    if kinds.get(key) in (None, "workers"):  # a fresh process may not have its final name yet
+                        kinds[key] = process_kind(proc, me)
             except psutil.Error:
                 continue
         out["peak_mib"] = max(out["peak_mib"], sum(rss))
@@ -180,7 +199,12 @@ def process_tree(interval: float = 0.25):
         stop.set()
         thread.join()
         sample()
-        out["cpu_seconds"] = sum(v - before.get(k, 0.0) for k, v in cpu.items())
+        spent = {k: v - before.get(k, 0.0) for k, v in cpu.items()}
+        out["cpu_seconds"] = sum(spent.values())
+        by_kind: dict[str, float] = collections.defaultdict(float)
+        for key, seconds in spent.items():
+            by_kind[kinds[key]] += seconds
+        out["cpu_seconds_by_kind"] = {k: round(v, 2) for k, v in sorted(by_kind.items())}
 
 
 def run_ours(crawl: str, work: str, workers: int, variant: str) -> dict:
@@ -203,6 +227,8 @@ def run_ours(crawl: str, work: str, workers: int, variant: str) -> dict:
         "tokens": counts["tokens"],
         "process_tree": tree,
         "phase_seconds": {name: p["wall_seconds"] for name, p in phases.items()},
+        # Ray's start and stop, planning, publishing and run statistics
+        "outside_phases_seconds": round(t["seconds"] - sum(p["wall_seconds"] for p in phases.values()), 2),
     }
 
 
@@ -440,7 +466,9 @@ def measure(results: dict, key: str, method: str, crawl_dir: Path, work: Path, w
         f"{key:26s} {r['seconds']:7.1f} s ({r['cpu_seconds']:6.1f} CPU-s)  "
         f"{r['docs_per_s_per_core']:7.2f} docs/s/core  {r['tokens_per_s_per_core']:8,} tokens/s/core  "
         f"{r['docs_per_cpu_s']:7.2f} docs/CPU-s  peak {r['peak_memory_mib']:,} MiB  "
-        f"(read {r['pages_read']}, kept {r['docs_out']} docs, {r['tokens']:,} tokens)",
+        f"(read {r['pages_read']}, kept {r['docs_out']} docs, {r['tokens']:,} tokens); CPU-s by process: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in r["process_tree"]["cpu_seconds_by_kind"].items())
+        + (f"; outside phases {r['outside_phases_seconds']:.1f} s" if "outside_phases_seconds" in r else ""),
         flush=True,
     )
     return r
