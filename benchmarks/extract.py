@@ -4,7 +4,7 @@ Same pages (the first ``--tasks`` tasks of the shared bench crawl), same trafila
 runs as a run of that many workers would (``runtime.executor: auto``: in this process at 1 worker,
 on a fresh local Ray at 2) and includes reading the WARC, the tasks, crash isolation (a forked
 child), markers and Parquet output; the anchor only extracts pre-decoded HTML with trafilatura as installed (ours gives
-lxml a C-level element lookup, ``curation/extract/html.py``).
+lxml a C-level element lookup and guards trafilatura's regex XPath tests, ``curation/extract/``; same text).
 
 - ungated: every page extracted, as the anchor. Goals: overhead < 10% at 1 worker, 2 workers >= 1.8x.
 - gated (the default config): the URL and language gates (``curation/filters/gates.py``) skip pages
