@@ -338,3 +338,19 @@ def test_ray_workers_give_the_same_bytes(tmp_path, ray_local):
     finally:
         executor.configure(use_ray=True, max_in_flight=2, progress=False)
     assert [fs.read_bytes(p) for p in on_ray] == [fs.read_bytes(p) for p in local]
+
+
+def test_spacy_imports_without_torch_or_its_command_line_and_both_stay_importable():
+    import subprocess
+    import sys
+
+    script = """
+import sys
+from curation.filters.words import WordSplitter, import_spacy
+spacy = import_spacy()
+assert "torch" not in sys.modules and "spacy.cli" not in sys.modules, sorted(m for m in sys.modules if "cli" in m)
+assert WordSplitter().words("Don't stop (now).") == ["Do", "n't", "stop", "(", "now", ")", "."]
+import spacy.cli
+assert spacy.cli.info.__module__ == "spacy.cli.info" and isinstance(spacy.info(markdown=True, silent=True), str)
+"""
+    subprocess.run([sys.executable, "-c", script], check=True)
