@@ -11,8 +11,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from curation.extract.isolate import map_isolated
 from curation.extract import xpath_guards
+from curation.extract.isolate import map_isolated
 from curation.extract.markdown import drop_images, images_to_alt_text, strip_markdown
 from curation.extract.timeout import ExtractionTimeout, call_with_timeout
 from curation.runtime.worker_cache import cached

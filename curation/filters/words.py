@@ -173,10 +173,11 @@ class WordSplitter:
             starts = list(accumulate((len(c) + 1 for c in hard[:-1]), initial=0))
             bounds = self._tokenizer(joined).to_array(self._bounds)  # (start, length) per token, no Token objects
             spans: list[list[str]] = [[] for _ in hard]
-            for k, (start, length) in zip(np.searchsorted(starts, bounds[:, 0], side="right").tolist(), bounds.tolist()):
+            chunk_of = np.searchsorted(starts, bounds[:, 0], side="right") - 1
+            for k, (start, length) in zip(chunk_of.tolist(), bounds.tolist()):
                 word = joined[start : start + length].strip()
                 if word:
-                    spans[k - 1].append(word)
+                    spans[k].append(word)
             pieces.update(zip(hard, spans))
         flat = self.ids_of(list(chain.from_iterable(pieces.values())))
         cache, i = self._chunks, 0
