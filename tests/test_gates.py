@@ -128,3 +128,32 @@ def test_other_lists_are_cleaned_and_sorted_before_the_search():
     assert [contains_line(lines, k) for k in (b"a.example", b"b.example", b"c.example", b"# comment", b"")] == [
         True, True, True, False, False]
     assert sorted_lines(b"a\nb\nc\n") == b"a\nb\nc\n"  # already clean: kept as it is
+
+
+def test_the_sortedness_check_reads_in_chunks_as_one_pass_over_the_lines_would():
+    """``clean_and_ascending`` on chunk sizes that cut lines anywhere agrees with a split of the whole."""
+    import random
+
+    from curation.filters.url import clean_and_ascending
+
+    def whole(data: bytes) -> bool:
+        lines = data.split(b"\n")
+        if lines and not lines[-1]:
+            lines.pop()
+        clean = all(c not in data for c in (b" ", b"\t", b"\r", b"#", b"\n\n")) and lines and lines[0]
+        return bool(clean and all(a <= b for a, b in zip(lines, lines[1:])))
+
+    rng = random.Random(0)
+    pieces = [b"a", b"b", b"\x00", b"\xff", b".", b"ab", b"abcdefgh"]
+    answers = set()
+    for _ in range(3000):
+        lines = [b"".join(rng.choices(pieces, k=rng.randint(0, 3))) for _ in range(rng.randint(0, 6))]
+        if rng.random() < 0.6:
+            lines.sort()
+        data = b"\n".join(lines) + rng.choice([b"", b"\n"])
+        if rng.random() < 0.1:
+            data = data.replace(b"a", rng.choice([b" ", b"#", b"\r", b"\t"]), 1)
+        for chunk in (1, 2, 3, 5, 64):
+            assert clean_and_ascending(data, chunk) == whole(data), (data, chunk)
+        answers.add(whole(data))
+    assert answers == {True, False}
