@@ -96,8 +96,8 @@ def start_ray(runtime: Any, env: Mapping[str, str] | None, warm_up: Callable[[],
 
 @contextmanager
 def alongside(fn: Callable[[], object] | None) -> Iterator[None]:
-    """Run ``fn`` in a thread while the body runs; a failure is logged, not raised (the workers redo
-    the same work and report its error with their task)."""
+    """Run ``fn`` in a thread while the body runs; a failure is logged, not raised (what needed the
+    work does it again and raises its error there, in a task or in the driver)."""
     if fn is None:
         yield
         return
@@ -106,7 +106,7 @@ def alongside(fn: Callable[[], object] | None) -> Iterator[None]:
     def run() -> None:
         try:
             fn()
-        except Exception as err:  # noqa: BLE001 - an optimisation; the task that needs it raises it
+        except Exception as err:  # noqa: BLE001 - an optimisation; what needs the work raises it
             failure.append(err)
 
     thread = threading.Thread(target=run, name="curation-warm-up", daemon=True)
@@ -116,7 +116,7 @@ def alongside(fn: Callable[[], object] | None) -> Iterator[None]:
     finally:
         thread.join()
         if failure:
-            log.warning("warm-up failed while Ray started (the workers will retry it): %s", failure[0])
+            log.warning("warm-up failed while Ray started (retried where it is needed): %s", failure[0])
 
 
 def stop_ray() -> None:
