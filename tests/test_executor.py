@@ -4,7 +4,9 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -100,3 +102,31 @@ def test_an_embedded_session_warms_up_while_ray_starts_and_stops_every_daemon():
     assert seen["thread"] == "curation-warm-up" and seen["ray_ready_at_start"] is False
     assert seen["monitor_ran"]
     assert seen["left"] == []
+
+
+def log_and_sleep(log: str, task_id: str, seconds: float) -> dict:
+    with open(log, "a") as f:
+        f.write(task_id + "\n")
+    time.sleep(seconds)
+    return {"in": 1}
+
+
+@pytest.mark.ray
+def test_ray_runs_the_longest_tasks_of_the_phase_before_first(tmp_path, ray_local):
+    """A part keeps its task id from phase to phase: the ids that took longest go to Ray first (one task
+    at a time here, so the start order is the submission order); counters stay in task order."""
+    from curation.runtime import executor
+    from curation.runtime.context import RunContext
+
+    executor.configure(use_ray=True, max_in_flight=1, progress=False)
+    ctx = RunContext(SimpleNamespace(), str(tmp_path / "run"))
+    seconds = {"a": 0.0, "b": 0.4, "c": 0.2}
+
+    def phase(name: str) -> list[str]:
+        log = str(tmp_path / f"{name}.log")
+        tasks = [Task(t, log_and_sleep, {"log": log, "task_id": t, "seconds": s}) for t, s in seconds.items()]
+        assert [r["in"] for r in ctx.run_phase(name, "fp", tasks)] == [1, 1, 1]
+        return Path(log).read_text().split()
+
+    assert phase("first") == ["a", "b", "c"]  # nothing known yet: the given order
+    assert phase("second") == ["b", "c", "a"]

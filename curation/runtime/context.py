@@ -172,6 +172,9 @@ class RunContext:
         self.run_dir = run_dir.rstrip("/")
         self.phases: list[PhaseRecord] = []
         self.started = time.time()
+        self.task_seconds: dict[str, float] = {}
+        """Seconds of the last task run under each id: a part keeps its id from phase to phase, and the
+        part that took longest in one phase (the most text) mostly takes longest in the next."""
 
     def fingerprint(self, *data: Any) -> str:
         """``fingerprint`` with paths inside the run folder taken relative to it.
@@ -196,12 +199,17 @@ class RunContext:
         """Run tasks under the phase's work dir, record their counters and return them.
 
         ``kind`` (extract, map or reduce) picks the tasks' memory reservation (``runtime.task_memory_mb``).
+        The longest tasks of the phase before (same ids) go first (``task_seconds``).
         """
         record = PhaseRecord(phase, fp, self.work_dir(phase, fp))
         memory_mb = getattr(getattr(getattr(self.config, "runtime", None), "task_memory_mb", None), kind, None)
         start = time.perf_counter()
-        results = run_tasks(phase, tasks, fs.join(record.work_dir, "_done"), memory_mb and memory_mb * 2**20)
+        results = run_tasks(phase, tasks, fs.join(record.work_dir, "_done"), memory_mb and memory_mb * 2**20,
+                            self.task_seconds)
         record.wall_seconds = time.perf_counter() - start
+        for task, counters in zip(tasks, results, strict=True):
+            if "seconds" in counters:
+                self.task_seconds[task.task_id] = float(counters["seconds"])
         aggregate(record, results)
         self.phases.append(record)
         return results

@@ -10,7 +10,7 @@ no marker, so finished work is never redone and a crash can never leave a marker
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,11 +86,19 @@ def _run_and_mark(task: Task, marker: str) -> Counters:
     return counters
 
 
-def run_tasks(phase: str, tasks: Sequence[Task], marker_dir: str, memory: int | None = None) -> list[Counters]:
+def run_tasks(
+    phase: str,
+    tasks: Sequence[Task],
+    marker_dir: str,
+    memory: int | None = None,
+    expected_seconds: Mapping[str, float] | None = None,
+) -> list[Counters]:
     """Run ``tasks`` (skipping those already marked done); return their counters in task order.
 
     ``memory`` (bytes) is the Ray memory reservation of each task, so large tasks do not
     over-commit a node; capped at the largest node's memory so that a task stays schedulable.
+    ``expected_seconds`` (by task id) sends the longest tasks to Ray first, so that a phase does not
+    end waiting on a long task that started last; in-process, tasks run in their given order.
     """
     ids = [t.task_id for t in tasks]
     if len(set(ids)) != len(ids):
@@ -113,6 +121,8 @@ def run_tasks(phase: str, tasks: Sequence[Task], marker_dir: str, memory: int | 
 
     try:
         if SETTINGS.use_ray and pending:
+            if expected_seconds:
+                pending.sort(key=lambda t: -expected_seconds.get(t.task_id, 0.0))  # stable: ties keep their order
             _run_on_ray(pending, marker_dir, record, memory)
         else:
             for task in pending:
