@@ -138,7 +138,7 @@ def test_regex_test_guards_select_the_same_elements():
     from lxml.etree import XPath
     from lxml.html import fromstring
 
-    from curation.extract.xpath_guards import REGEXP_NS, guarded, required_literals
+    from curation.extract.xpath_guards import REGEXP_NS, guarded_xpath, required_literals
 
     assert required_literals("^(?:[Cc]omment(?!ary)|comol)") == {"omment", "comol"}
     assert required_literals(r"(^|\s)bottom|bottom(\s|$)") == {"bottom"}
@@ -147,16 +147,19 @@ def test_regex_test_guards_select_the_same_elements():
     attributes = ['', 'class="nav-main"', 'id="comment-3" class="post"', 'id="commentary"', 'class="Comment x"',
                   'class="share-bar" id="main"', 'id="main" class="share-bar"', 'style="hidden"', 'class=""']
     tree = fromstring("<html><body>" + "".join(f"<div {a}><p {a}>x</p></div>" for a in attributes) + "</body></html>")
-    paths = [
-        ".//*[re:test(@id|@class, 'share|^[Cc]omment(?!ary)')]",
-        ".//div[re:test(@class, 'nav') or re:test(@id|@style, 'hidden')]",
-        ".//*[re:test(@class, 'COMMENT', 'i')]",  # case-insensitive: only the attribute must exist
-        ".//*[not(re:test(@class, 'a*'))]",  # matches the empty string: left as it is
-    ]
-    for path in paths:
-        new = guarded(path)
-        assert (new == path) == ("a*" in path)
-        assert guarded(new) == new
-        selected = XPath(new, namespaces={"re": REGEXP_NS})(tree)
+    paths = {
+        ".//*[re:test(@id|@class, 'share|^[Cc]omment(?!ary)')]": "contains(@class, 'share')",
+        ".//div[re:test(@class, 'nav') or re:test(@id|@style, 'hidden')]": "contains(@style, 'hidden')",
+        ".//*[re:test(@class, 'COMMENT', 'i')]": "((@class) and",  # case-insensitive: the attribute must exist
+        ".//*[not(re:test(@class, 'a*'))]": "not(rx:test0(@class))",  # matches "": bound, not guarded
+        ".//*[re:test(text(), 'x')]": None,  # not on attributes: left to lxml
+    }
+    for path, guard in paths.items():
+        new = guarded_xpath(path)
+        assert (new is None) == (guard is None)
+        if new is None:
+            continue
+        assert guard in new.path and "re:test" not in new.path and guarded_xpath(new.path) is None
+        selected = new(tree)
         assert selected == XPath(path, namespaces={"re": REGEXP_NS})(tree)
         assert selected or "not(" in path
