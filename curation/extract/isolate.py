@@ -23,6 +23,7 @@ next call forks one from the process as it is then (e.g. after a test patches th
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import signal
 from collections.abc import Callable, Sequence
@@ -73,6 +74,7 @@ def _serve(conn: Connection, memory_mb: int | None, parent: int) -> NoReturn:
     exits when the parent closes the pipe. Never returns."""
     code = 0
     try:
+        gc.freeze()  # the objects inherited from the worker: no collection walks (and copies) them again
         try:
             _die_with(parent)
             _limit_memory(memory_mb)
