@@ -149,8 +149,8 @@ class Extractor:
         reasons: list[str | None] = [None] * n
         langs: list[str | None] = [None] * n
         scores: list[float | None] = [None] * n
-        pages = content.take(pa.array(html, pa.int64())).cast(pa.large_binary()).to_pylist()
-        results = self.pages(pages, [urls[i] for i in html])
+        pages = (content if len(html) == n else content.take(pa.array(html, pa.int64()))).cast(pa.large_binary())
+        results = self.pages(pages.to_pylist(), [urls[i] for i in html])
         for i, (text, reason, lang, score) in zip(html, results, strict=True):
             texts[i], reasons[i], langs[i], scores[i] = text, reason, lang, score
         for i in range(n):
