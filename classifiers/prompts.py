@@ -32,8 +32,11 @@ class Prompt:
     answer_key: str  # the answer line the parser looks for: "<answer_key>: <value>"
     labels: tuple[str, ...]
     threshold: float | None = None  # graded/binary: score >= threshold is "high quality"
-    words: tuple[str, ...] = ()  # the word the model answers for each label (default: the label itself)
+    # per label, the word(s) the model may answer with (default: the label itself); a label's probability
+    # is the sum over its words, so a label can be answered the ways a model names it ("math", "algebra")
+    words: tuple[str | tuple[str, ...], ...] = ()
     content_free: tuple[str, ...] = ()  # logprob mode: calibrate on these inputs (``read_probs``); () = none
+    shots: tuple[tuple[str, str], ...] = ()  # examples as earlier turns of the conversation: (text, answer word)
 
     @property
     def id(self) -> str:
@@ -45,21 +48,25 @@ class Prompt:
         return self.answer_key[0].upper() + self.answer_key[1:] + ":"
 
     def messages(self, text: str, prefill: bool = False) -> Messages:
-        """The conversation; ``prefill`` ends it with the assistant's answer prefix (logprob mode)."""
-        user = self.template.format(text=text)
-        messages = [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+        """The conversation (``shots`` as earlier user/assistant turns); ``prefill`` ends it with the
+        assistant's answer prefix (logprob mode)."""
+        messages = [{"role": "system", "content": self.system}]
+        for shot, answer in self.shots:
+            messages += [{"role": "user", "content": self.template.format(text=shot)},
+                         {"role": "assistant", "content": f"{self.answer_prefix} {answer}"}]  # fmt: skip
+        messages.append({"role": "user", "content": self.template.format(text=text)})
         return messages + [{"role": "assistant", "content": self.answer_prefix}] if prefill else messages
 
-    def answer_words(self) -> dict[str, str]:
-        """label -> the word the model is asked to answer with."""
-        return dict(zip(self.labels, self.words or self.labels))
+    def answer_words(self) -> dict[str, tuple[str, ...]]:
+        """label -> the words that answer it."""
+        return {label: (w,) if isinstance(w, str) else w for label, w in zip(self.labels, self.words or self.labels)}
 
     def continuations(self) -> dict[str, tuple[str, ...]]:
         """label -> the texts that answer it right after the prefix (" yes", " Yes"): their
         probabilities add up to the label's."""
         return {
-            label: tuple(dict.fromkeys([" " + word, " " + word[0].upper() + word[1:]]))
-            for label, word in self.answer_words().items()
+            label: tuple(dict.fromkeys(t for w in words for t in (" " + w, " " + w[0].upper() + w[1:])))
+            for label, words in self.answer_words().items()
         }
 
     def read_probs(self, probs: dict[str, float], calibration: dict[str, float] | None = None) -> Reading:
@@ -99,7 +106,7 @@ class Prompt:
 
     def _find_label(self, answer: str) -> str | None:
         valid = {label.lower(): label for label in self.labels}
-        valid.update({word.lower(): label for label, word in self.answer_words().items()})
+        valid.update({word.lower(): label for label, words in self.answer_words().items() for word in words})
         value = r"(\d+(?:\.\d+)?)" if self.kind == "graded" else r"([\w/&-]+)"
         keyed = re.findall(rf"{re.escape(self.answer_key)}\s*[:=]\s*\**\s*{value}", answer, flags=re.IGNORECASE)
         if keyed:  # the last answer line wins, as the prompts ask for it at the end
@@ -254,31 +261,79 @@ DOMAINS: tuple[str, ...] = (
 """The knowledge taxonomy the data mix is expressed in (Llama 3: code, math & reasoning,
 multilingual, and general knowledge split by topic)."""
 
-DOMAIN_WORDS: tuple[str, ...] = (
-    "code", "math", "multilingual", "science", "technology", "health", "history", "society", "business", "arts",
-    "sports", "lifestyle", "education", "other",
+LANGUAGE_WORDS: tuple[str, ...] = (
+    "french", "german", "polish", "Spanish", "Italian", "Portuguese", "Dutch", "Russian", "Swedish", "Turkish",
+    "Chinese", "Japanese", "Korean", "Arabic", "Czech", "Danish", "Finnish", "Greek", "Hindi", "Indonesian",
+    "Vietnamese", "Romanian", "Hungarian", "Ukrainian", "Norwegian", "Persian", "Thai", "Hebrew",
 )  # fmt: skip
-"""One word per domain (one token each for Llama-family tokenizers), so one forward pass reads them all."""
+"""Common web languages: a non-English document is answered by its language, and every language
+answers ``multilingual``. Lower-case (the examples' style, which the model follows) where that is one
+token for SmolLM2, capitalised otherwise (" spanish" is two tokens, " Spanish" one; the capital form of
+every word is counted too). SmolLM2-135M puts next to no mass on the word "multilingual" for a
+non-English page, and most of what it gives a language to " french" whatever the language."""
+
+DOMAIN_WORDS: tuple[tuple[str, ...], ...] = (
+    ("code", "programming", "software", "python"),
+    ("math", "mathematics", "algebra", "geometry"),
+    LANGUAGE_WORDS,
+    ("science", "physics", "biology", "chemistry"),
+    ("technology", "tech", "computers"),
+    ("health", "medicine", "medical"),
+    ("history", "geography"),
+    ("society", "politics", "law"),
+    ("business", "finance", "economics"),
+    ("arts", "art", "music", "film"),
+    ("sports", "sport"),
+    ("lifestyle", "food", "travel", "fashion"),
+    ("education", "reference"),
+    ("other",),
+)
+"""The words that answer each domain (one token each, and their capitalised forms, for SmolLM2's
+tokenizer, so one forward pass reads them all): the domain's name and the words the bundled model
+answers for it (its most likely next words on pages of each kind), so the label set holds more of its
+probability."""
+
+DOMAIN_EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("def mean(values):\n    return sum(values) / len(values)\n\nCall mean([2, 4, 6]) to get 4.0. Tests in pytest "
+     "go in files named test_*.py.", "code"),
+    ("Der Bahnhof liegt im Zentrum der Stadt. Jeden Morgen fahren die Züge nach Berlin und München, und viele "
+     "Pendler trinken dort ihren Kaffee.", "german"),
+    ("Let n be an even integer, so n = 2k. Then n^2 = 4k^2 = 2(2k^2), which is even. Hence the square of an even "
+     "number is even.", "math"),
+    ("The heart pumps blood through the arteries. Regular exercise and sleep lower blood pressure, and doctors "
+     "advise a check-up every year.", "health"),
+    ("Our team moved the service to a new framework last year. The build is faster, the API is cleaner, and "
+     "reviewers merge pull requests within a day.", "code"),
+    ("La ville fête son saint patron en août. Les rues se remplissent de musique et les voisins préparent un repas "
+     "pour tout le quartier.", "french"),
+    ("The striker scored twice in the second half, and the team moved to the top of the league table before the "
+     "final match.", "sports"),
+    ("A shop sells pens at 3 dollars each. Buying 7 pens costs 7 x 3 = 21 dollars; with a 10% discount the price "
+     "is 21 - 2.1 = 18.9 dollars.", "math"),
+    ("cheap watches best price buy now free shipping cheap watches discount click here", "other"),
+    ("The empire fell in the fifth century, and the region was divided among kingdoms whose borders still shape "
+     "the map of Europe.", "history"),
+)
+"""Fixed few-shot examples of the domain prompt, written for this project (not drawn from any test
+crawl): code (a snippet, and prose about software), worked maths and a proof, two non-English pages
+answered by their language, general topics and spam. They are earlier turns of the conversation
+(``Prompt.shots``): SmolLM2-135M follows a dialogue of answered documents far better than examples
+inside one message (benchmarks/label.py, ``domain`` section)."""
 
 DOMAIN_TAXONOMY = Prompt(
     name="domain",
-    version="2",
+    version="3",  # 2: instructions only, ending "Reply with one line: 'Domain: <domain>'" (the model copied "<")
     kind="categorical",
-    system="You classify web documents into knowledge domains for a pretraining data mix.",
-    template=(
-        "Domains:\n"
-        "- code: source code, programming tutorials, software documentation\n"
-        "- math: mathematics, proofs, worked problems, logic and step-by-step reasoning\n"
-        "- multilingual: the document is mostly not in English (any topic)\n"
-        "- science, technology, health, history (and geography), society (politics, law), business (finance), "
-        "arts (entertainment), sports, lifestyle, education (reference): English general knowledge on that topic\n"
-        "- other: spam, ads, navigation, or nothing to learn\n\n"
-        "Document:\n<<<\n{text}\n>>>\n\n"
-        "Which single domain fits the document best? Reply with one line: 'Domain: <domain>'."
+    system=(
+        "You classify web documents into knowledge domains for a pretraining data mix: code, math, science, "
+        "technology, health, history, society, business, arts, sports, lifestyle, education, other (spam, ads, "
+        "navigation), or, for a document not in English, its language (french, german, Spanish, ...)."
     ),
+    template="Document:\n{text}\n\nWhich domain is this document?",
     answer_key="domain",
     labels=DOMAINS,
     words=DOMAIN_WORDS,
+    shots=DOMAIN_EXAMPLES,
 )
 
 PROMPTS: dict[str, Prompt] = {

@@ -31,6 +31,8 @@ from classifiers.prompts import DOMAIN_TAXONOMY, FINEWEB_EDU, LLAMA3_QUALITY_BIN
         (DOMAIN_TAXONOMY, "This is clearly code.", ("code", None)),
         (DOMAIN_TAXONOMY, "Either code or math_reasoning.", (None, None)),
         (DOMAIN_TAXONOMY, "Domain: <domain>", (None, None)),
+        (DOMAIN_TAXONOMY, "Domain: French", ("multilingual", None)),  # any of a label's words answers it
+        (DOMAIN_TAXONOMY, "Domain: algebra", ("math_reasoning", None)),
         (DOMAIN_TAXONOMY, "", (None, None)),
     ],
 )
@@ -42,7 +44,20 @@ def test_prompts_are_versioned_and_hold_the_text():
     for prompt in PROMPTS.values():
         assert prompt.id == f"{prompt.name}@{prompt.version}"
         messages = prompt.messages("SOME DOCUMENT TEXT")
-        assert messages[0]["role"] == "system" and "SOME DOCUMENT TEXT" in messages[1]["content"]
+        assert messages[0]["role"] == "system" and "SOME DOCUMENT TEXT" in messages[-1]["content"]
+        assert [m["role"] for m in messages[1:]] == ["user", "assistant"] * len(prompt.shots) + ["user"]
+
+
+def test_shots_are_answered_turns_and_every_word_of_a_label_counts():
+    messages = DOMAIN_TAXONOMY.messages("SOME DOCUMENT TEXT", prefill=True)
+    assert messages[-1] == {"role": "assistant", "content": "Domain:"}
+    text, answer = DOMAIN_TAXONOMY.shots[0]
+    assert text in messages[1]["content"] and messages[2]["content"] == f"Domain: {answer}"
+    continuations = DOMAIN_TAXONOMY.continuations()
+    assert {" french", " French", " Spanish"} <= set(continuations["multilingual"])
+    assert " algebra" in continuations["math_reasoning"]
+    every = [t for texts in continuations.values() for t in texts]
+    assert len(every) == len(set(every))  # no word answers two labels
 
 
 def docs_table(n: int) -> pa.Table:
