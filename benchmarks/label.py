@@ -20,7 +20,16 @@ version 1 (instructions only, no examples), on a generated crawl of another seed
 (wikitext-2 articles from the shared data against the same spam). P(yes) is what the classifier is
 trained on, so a labeller that cannot rank these pages cannot give a classifier that does.
 
+Domain labels (``domain_labels``; alone with ``--only domain``, merged into the saved JSON): accuracy
+of the bundled model's domain labels on the groups of the Llama 3 mix (code, math, multilingual,
+general) against the truth of a generated 1,000-page crawl of seed 7 (neither the demo's 0 nor the
+tests' 3): ``--domain-docs`` extracted pages of each group (code, maths, foreign-language pages; any
+other page is general), first 400 characters, for domain@2 (instructions only) and the current prompt
+as labelled and with contextual calibration, with the label-set mass (the next-token probability the
+label words held).
+
     python benchmarks/label.py [--docs 100] [--max-tokens 256] [--short-max-tokens 16] [--quality-docs 40]
+    python benchmarks/label.py --only domain [--domain-docs 25]
 """
 
 from __future__ import annotations
@@ -34,17 +43,26 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pyarrow.parquet as pq  # noqa: E402
-from common import ROOT, SHARED_DATA, save  # noqa: E402
+from common import RESULTS, ROOT, SHARED_DATA, save  # noqa: E402
 
 from classifiers.backends import TransformersBackend  # noqa: E402
 from classifiers.evaluate import roc_auc  # noqa: E402
 from classifiers.label import label  # noqa: E402
-from classifiers.prompts import LLAMA3_QUALITY_BINARY, QUALITY_REQUIREMENTS, Prompt  # noqa: E402
+from classifiers.prompts import (  # noqa: E402
+    CONTENT_FREE,
+    DOMAIN_TAXONOMY,
+    DOMAINS,
+    LLAMA3_QUALITY_BINARY,
+    QUALITY_REQUIREMENTS,
+    Prompt,
+)
 from classifiers.synthetic import make_corpus  # noqa: E402
 from curation.io import fs  # noqa: E402
 from curation.schema import make_documents  # noqa: E402
@@ -60,28 +78,33 @@ QUALITY_V1 = Prompt(  # llama3_quality@1, the anchor of the label-quality compar
 )  # fmt: skip
 
 
-def crawl_pages(tmp: str, seed: int) -> tuple[list[str], list[str]]:
-    """(good texts, spam texts) of a generated 400-page crawl run through ``configs/quickstart.yaml``:
-    every extracted page (curated documents and the rejects of the phases after extraction)."""
-    import pyarrow.parquet as pq
-
+def crawl_texts(tmp: str, seed: int, docs: int = 400, *overrides: str) -> tuple[dict[str, str], list[dict]]:
+    """(id -> text, ground truth) of a generated crawl run through ``configs/quickstart.yaml`` (and
+    ``--set`` ``overrides``): every extracted page (curated documents and the rejects of the phases
+    after extraction)."""
     curate = str(Path(sys.executable).parent / "curate")
     crawl, run = f"{tmp}/crawl.warc.gz", f"{tmp}/crawl-run"
-    subprocess.run([curate, "sample-crawl", crawl, "--docs", "400", "--seed", str(seed)], check=True,
+    subprocess.run([curate, "sample-crawl", crawl, "--docs", str(docs), "--seed", str(seed)], check=True,
                    capture_output=True)  # fmt: skip
     subprocess.run([curate, "run", str(ROOT / "configs" / "quickstart.yaml"), "--input", crawl, "--output", run,
-                    "--set", "runtime.progress=false"], check=True, capture_output=True)  # fmt: skip
+                    "--set", "runtime.progress=false", *[a for o in overrides for a in ("--set", o)]],
+                   check=True, capture_output=True)  # fmt: skip
     truth = [json.loads(line) for line in Path(f"{tmp}/crawl.truth.jsonl").read_text().splitlines()]
-    kinds = {t["id"]: t["kind"] for t in truth if t["kind"] in SPAM or (
-        t["kind"] in GOOD and t.get("quality", "high") in ("high", "medium"))}  # fmt: skip
     texts: dict[str, str] = {}
     for folder in ("docs", "rejects"):
         for path in sorted(Path(run, folder).glob("*.parquet")):
             if not path.name.startswith("extract"):
                 table = pq.read_table(path, columns=["id", "text"])
-                pairs = zip(table["id"].to_pylist(), table["text"].to_pylist())
-                texts.update((i, t) for i, t in pairs if i in kinds and t)
-    ids = sorted(texts)
+                texts.update((i, t) for i, t in zip(table["id"].to_pylist(), table["text"].to_pylist()) if t)
+    return texts, truth
+
+
+def crawl_pages(tmp: str, seed: int) -> tuple[list[str], list[str]]:
+    """(good texts, spam texts) of a generated 400-page crawl (``crawl_texts``)."""
+    texts, truth = crawl_texts(tmp, seed)
+    kinds = {t["id"]: t["kind"] for t in truth if t["id"] in texts and (t["kind"] in SPAM or (
+        t["kind"] in GOOD and t.get("quality", "high") in ("high", "medium")))}  # fmt: skip
+    ids = sorted(kinds)
     return [texts[i] for i in ids if kinds[i] not in SPAM], [texts[i] for i in ids if kinds[i] in SPAM]
 
 
@@ -99,10 +122,7 @@ def label_quality(backend: TransformersBackend, n: int, max_chars: int, seed: in
                     "sets": {k: {"good": len(g), "spam": len(b)} for k, (g, b) in sets.items()}}  # fmt: skip
     for prompt in (QUALITY_V1, LLAMA3_QUALITY_BINARY):
         texts = list(dict.fromkeys(t[:max_chars] for g, b in sets.values() for t in g + b))
-        probs: list[dict[str, float]] = []
-        for i in range(0, len(texts), backend.batch_size):
-            batch = [prompt.messages(t, prefill=True) for t in texts[i : i + backend.batch_size]]
-            probs += backend.label_probs(batch, prompt.continuations())
+        probs = probabilities(backend, prompt, texts)
         score = {t: prompt.read_probs(p).score for t, p in zip(texts, probs)}
         aucs = {}
         for name, (g, b) in sets.items():
@@ -110,6 +130,82 @@ def label_quality(backend: TransformersBackend, n: int, max_chars: int, seed: in
         result[prompt.id] = {"auc": aucs, "mean_p_yes": round(sum(score.values()) / len(score), 4)}
         print(f"{prompt.id}: ROC AUC of P(yes) {aucs}", flush=True)
     return result
+
+
+DOMAIN_V2 = Prompt(  # domain@2, the anchor of the domain comparison: instructions only, a placeholder to copy
+    name="domain", version="2", kind="categorical",
+    system="You classify web documents into knowledge domains for a pretraining data mix.",
+    template="Domains:\n- code: source code, programming tutorials, software documentation\n- math: mathematics, "
+    "proofs, worked problems, logic and step-by-step reasoning\n- multilingual: the document is mostly not in English "
+    "(any topic)\n- science, technology, health, history (and geography), society (politics, law), business "
+    "(finance), arts (entertainment), sports, lifestyle, education (reference): English general knowledge on that "
+    "topic\n- other: spam, ads, navigation, or nothing to learn\n\nDocument:\n<<<\n{text}\n>>>\n\nWhich single "
+    "domain fits the document best? Reply with one line: 'Domain: <domain>'.",
+    answer_key="domain", labels=DOMAINS, words=("code", "math", "multilingual", "science", "technology", "health",
+    "history", "society", "business", "arts", "sports", "lifestyle", "education", "other"),
+)  # fmt: skip
+MIX_GROUPS = ("code", "math", "multilingual", "general")
+"""The groups of the Llama 3 mix (configs/mixes/llama3.yaml) a domain label decides."""
+
+
+def mix_group(label: str) -> str:
+    return {"code": "code", "math_reasoning": "math", "multilingual": "multilingual"}.get(label, "general")
+
+
+def label_domains(backend: TransformersBackend, per_group: int, max_chars: int, seed: int = 7) -> dict:
+    """Accuracy of the bundled model's domain labels on the mix groups against a generated crawl's truth
+    (code, math, foreign pages; every other page is general), ``per_group`` pages of each, for domain@2
+    and the current prompt (as labelled, and with contextual calibration), and the label-set mass."""
+    kinds = {"code": "code", "math": "math", "foreign": "multilingual"}
+    with tempfile.TemporaryDirectory() as tmp:
+        # 50 code, 40 maths, 100 foreign pages; every language extracted (the English gate would skip them)
+        texts, truth = crawl_texts(tmp, seed, 1000, "filters.lid.languages=[]")
+    pages = [(kinds.get(t["kind"], "general"), texts[t["id"]][:max_chars]) for t in truth if t["id"] in texts]
+    rng = random.Random(0)
+    sample = [p for g in MIX_GROUPS for p in rng.sample([p for p in pages if p[0] == g],
+                                                         min(per_group, sum(p[0] == g for p in pages)))]  # fmt: skip
+    result: dict = {"crawl_seed": seed, "crawl_docs": 1000, "max_chars": max_chars,
+                    "pages": dict(Counter(g for g, _ in sample))}  # fmt: skip
+    calibrated = replace(DOMAIN_TAXONOMY, content_free=CONTENT_FREE)
+    for prompt in (DOMAIN_V2, DOMAIN_TAXONOMY):
+        backend.clear_prefix_cache()
+        start, cpu_start = time.perf_counter(), time.process_time()
+        probs = probabilities(backend, prompt, [t for _, t in sample])
+        seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+        readings = {prompt.id: [prompt.read_probs(p) for p in probs]}
+        if prompt is DOMAIN_TAXONOMY:
+            free = [calibrated.read_probs(p).probs for p in probabilities(backend, calibrated, CONTENT_FREE)]
+            bias = {label: sum(f[label] for f in free) / len(free) for label in prompt.labels}
+            readings[prompt.id + " calibrated"] = [prompt.read_probs(p, bias) for p in probs]
+        for name, read in readings.items():
+            right = Counter(g for (g, _), r in zip(sample, read) if mix_group(r.label) == g)
+            per_group = {g: round(right[g] / result["pages"][g], 4) for g in MIX_GROUPS}
+            result[name] = {
+                "accuracy": round(sum(right.values()) / len(sample), 4),
+                "accuracy_per_group": per_group,
+                "mean_label_mass": round(sum(r.mass for r in read) / len(read), 4),
+                "labels": dict(Counter(r.label for r in read).most_common()),
+                "seconds": round(seconds, 2),
+                "cpu_seconds": round(cpu_seconds, 2),
+            }
+            print(f"{name}: accuracy {result[name]['accuracy']} {per_group}, label mass "
+                  f"{result[name]['mean_label_mass']}", flush=True)  # fmt: skip
+    return result
+
+
+def domain_section(backend: TransformersBackend, args: argparse.Namespace) -> dict:
+    load_start = round(os.getloadavg()[0], 2)
+    result = label_domains(backend, args.domain_docs, args.quality_max_chars)
+    return {**result, "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)}}
+
+
+def probabilities(backend: TransformersBackend, prompt: Prompt, texts: Sequence[str]) -> list[dict[str, float]]:
+    """Each text's label probabilities, in batches of the backend's size."""
+    probs: list[dict[str, float]] = []
+    for i in range(0, len(texts), backend.batch_size):
+        batch = [prompt.messages(t, prefill=True) for t in texts[i : i + backend.batch_size]]
+        probs += backend.label_probs(batch, prompt.continuations())
+    return probs
 
 
 def main() -> None:
@@ -121,7 +217,15 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--quality-docs", type=int, default=40, help="good documents per label-quality set")
     parser.add_argument("--quality-max-chars", type=int, default=400, help="as the tests and `make demo` label")
+    parser.add_argument("--domain-docs", type=int, default=25, help="pages per mix group in the domain section")
+    parser.add_argument("--only", choices=["domain"], help="run this section alone, merged into the saved JSON")
     args = parser.parse_args()
+    if args.only == "domain":
+        saved = json.loads((RESULTS / "label.json").read_text())
+        saved.pop("machine")
+        saved["domain_labels"] = domain_section(TransformersBackend(batch_size=args.batch_size), args)
+        print(f"saved {save('label', saved)}")
+        return
 
     load_start = round(os.getloadavg()[0], 2)
     docs = make_corpus(args.docs, seed=0)
@@ -191,6 +295,7 @@ def main() -> None:
         "generation_parsed": len(parsed),
         "goal": "logprob >= 10x generation docs/s",
         "label_quality": label_quality(backend, args.quality_docs, args.quality_max_chars),
+        "domain_labels": domain_section(backend, args),
     }
     print(f"logprob / generate: {speedup:.1f}x wall, {cpu_speedup:.1f}x CPU "
           f"({short_speedup:.1f}x / {short_cpu_speedup:.1f}x against {args.short_max_tokens} tokens); "
