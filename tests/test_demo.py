@@ -110,7 +110,7 @@ def llm_models(demo, bundled_llm) -> dict:
         labels = str(root / f"{name}-labels.parquet")
         out[f"{name}_summary"] = label(files, labels, prompt=prompt, backend=bundled_llm, samples=60, max_chars=400,
                                        stratify_by=())  # fmt: skip
-        target = {"target": "multiclass", "fasttext": FastTextParams(lr=0.5, epoch=25)} if name == "domain" else {}
+        target = {"target": "multiclass", "fasttext": FastTextParams(lr=1.0, epoch=50)} if name == "domain" else {}
         out[f"{name}_eval"] = train_classifier(labels, str(root / name), TrainConfig(seed=0, **target))
         out[name] = root / name
     return out
