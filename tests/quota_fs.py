@@ -18,7 +18,15 @@ from fsspec.implementations.local import LocalFileSystem
 
 
 def used_bytes(root: str) -> int:
-    return sum(f.stat().st_size for f in Path(root).rglob("*") if f.is_file())
+    """Bytes of the files under ``root``; a file renamed away while it is counted (another process's
+    ``.quota-<pid>`` file landing) counts once, under its new name, or not at all."""
+    total = 0
+    for f in Path(root).rglob("*"):
+        try:
+            total += f.stat().st_size if f.is_file() else 0
+        except FileNotFoundError:
+            continue
+    return total
 
 
 class QuotaFileSystem(LocalFileSystem):
