@@ -31,7 +31,7 @@ SPAM = {"keyword_spam", "link_farm", "product_list", "repetitive", "short_lines"
 AUC_FLOOR = 0.8  # the goal; measured here with SmolLM2-135M labels (llama3_quality@2, calibrated): 0.499
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
-CONFIG = Path(__file__).parents[1] / "configs" / "quickstart.yaml"
+CONFIG = Path(__file__).parents[1] / "configs" / "multilingual.yaml"  # as `make demo` (DEMO_CONFIG)
 
 
 def curate(*args: str) -> subprocess.CompletedProcess:

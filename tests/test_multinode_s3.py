@@ -308,6 +308,28 @@ def finished_tasks(s3: dict, marker_paths: list[str]) -> int:
                else len(names) for folder, names in by_dir.items())
 
 
+def suspend_tree(node: subprocess.Popen) -> list[psutil.Process]:
+    """SIGSTOP a node started here and every process under it; return them for ``resume``."""
+    try:
+        family = [psutil.Process(node.pid), *psutil.Process(node.pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+    for p in family:
+        try:
+            p.suspend()
+        except psutil.NoSuchProcess:
+            pass
+    return family
+
+
+def resume(family: list[psutil.Process]) -> None:
+    for p in family:
+        try:
+            p.resume()
+        except psutil.NoSuchProcess:
+            pass
+
+
 def busy_worker(node: subprocess.Popen) -> psutil.Process | None:
     """A Ray worker of this node running one of the pipeline's tasks."""
     try:
@@ -318,8 +340,9 @@ def busy_worker(node: subprocess.Popen) -> psutil.Process | None:
 
 
 def test_worker_node_killed_mid_phase_ends_with_the_same_bytes(cluster, s3, crawl, local_run):
-    # A kill can still land just after a task ended (then nothing is retried and the run proves nothing
-    # about retries): such a try must still give the same bytes, and the scenario runs again on a fresh node.
+    # The node is stopped before its busy worker is checked again and killed, so the kill lands mid-task. Ray
+    # may still count a task whose function had returned but whose reply was not sent as not retried: such a
+    # try must still give the same bytes, and the scenario runs again on a fresh node.
     titles = []
     for attempt in range(3):
         run = f"bucket/runs/node-killed-{attempt}"
@@ -346,7 +369,12 @@ def kill_a_busy_node_mid_run(cluster: Cluster, s3: dict, crawl: dict, local_run:
     while time.time() < deadline and proc.poll() is None and not markers(s3, run):
         time.sleep(0.05)
     while time.time() < deadline and proc.poll() is None and busy is None:
-        busy = busy_worker(victim)
+        if busy_worker(victim) is not None:
+            # Stopped, a worker seen running a task can neither end it nor report it before the kill.
+            family = suspend_tree(victim)
+            busy = busy_worker(victim)
+            if busy is None:  # it ended between the look and the stop
+                resume(family)
         if busy is None:
             time.sleep(0.01)
     assert busy is not None and proc.poll() is None, "the node was never seen running a task"
