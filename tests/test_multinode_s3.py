@@ -55,17 +55,25 @@ def wait_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 120
     raise RuntimeError(f"{what} did not start")
 
 
-def kill_tree(proc: subprocess.Popen) -> None:
-    """SIGKILL a process started here and every process under it (nothing else on this machine)."""
+def process_tree(proc: subprocess.Popen) -> list[psutil.Process]:
+    """A process started here and every process under it (nothing else on this machine)."""
     try:
-        family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+        return [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
     except psutil.NoSuchProcess:
-        family = []
+        return []
+
+
+def signal_each(family: list[psutil.Process], sig: int) -> None:
     for p in family:
         try:
-            p.kill()
+            p.send_signal(sig)
         except psutil.NoSuchProcess:
             pass
+
+
+def kill_tree(proc: subprocess.Popen) -> None:
+    """SIGKILL a process started here and every process under it."""
+    signal_each(process_tree(proc), signal.SIGKILL)
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
@@ -308,28 +316,6 @@ def finished_tasks(s3: dict, marker_paths: list[str]) -> int:
                else len(names) for folder, names in by_dir.items())
 
 
-def suspend_tree(node: subprocess.Popen) -> list[psutil.Process]:
-    """SIGSTOP a node started here and every process under it; return them for ``resume``."""
-    try:
-        family = [psutil.Process(node.pid), *psutil.Process(node.pid).children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return []
-    for p in family:
-        try:
-            p.suspend()
-        except psutil.NoSuchProcess:
-            pass
-    return family
-
-
-def resume(family: list[psutil.Process]) -> None:
-    for p in family:
-        try:
-            p.resume()
-        except psutil.NoSuchProcess:
-            pass
-
-
 def busy_worker(node: subprocess.Popen) -> psutil.Process | None:
     """A Ray worker of this node running one of the pipeline's tasks."""
     try:
@@ -371,10 +357,11 @@ def kill_a_busy_node_mid_run(cluster: Cluster, s3: dict, crawl: dict, local_run:
     while time.time() < deadline and proc.poll() is None and busy is None:
         if busy_worker(victim) is not None:
             # Stopped, a worker seen running a task can neither end it nor report it before the kill.
-            family = suspend_tree(victim)
+            family = process_tree(victim)
+            signal_each(family, signal.SIGSTOP)
             busy = busy_worker(victim)
             if busy is None:  # it ended between the look and the stop
-                resume(family)
+                signal_each(family, signal.SIGCONT)
         if busy is None:
             time.sleep(0.01)
     assert busy is not None and proc.poll() is None, "the node was never seen running a task"
