@@ -38,8 +38,8 @@ def ray_session(
     ``env``: environment variables for every worker of the run. ``shared_paths``: ``(what, path)``
     pairs every node must see the same, e.g. the run folder; a local one on a cluster of several
     nodes is refused unless ``runtime.shared_filesystem`` says it is mounted everywhere. ``warm_up``:
-    what this machine's workers would each wait for on their first task (an on-disk cache they load),
-    done here while an embedded Ray starts (see ``start_ray``).
+    work that would otherwise be waited for later (an on-disk cache this machine's workers load, the
+    driver's own loads), done here while an embedded Ray starts (see ``start_ray``).
     """
     previous = (executor.SETTINGS.use_ray, executor.SETTINGS.max_in_flight)
     local = in_process(runtime)
