@@ -46,6 +46,13 @@ class FastTextParams(Section):
     epoch: int = Field(5, ge=1)
     dim: int = Field(100, ge=1)
     word_ngrams: int = Field(2, ge=1)
+    bucket: int | None = Field(
+        None,
+        ge=1,
+        description="hash buckets of the word n-grams; None = 4x the distinct n-grams of the training text, "
+        "within 40 MiB of floats and fastText's 2,000,000 (DCLM's setting, reached from 500k n-grams): each "
+        "bucket is dim floats, so 2M buckets make an 800 MB model even from 300 labels",
+    )
     min_count: int = Field(1, ge=1)
     threads: int = Field(1, ge=1, description="1 keeps training byte-reproducible for a seed")
 
