@@ -49,8 +49,10 @@ def extract_task(
     return {"in": kept.num_rows + sum(rejected.values()), "out": kept.num_rows, "rejected": rejected, **other}
 
 
-def extract_phase(ctx: RunContext, tasks: list[Any] | None = None) -> list[str]:
-    """Read and extract every input task (default: all tasks planned from ``input``)."""
+def extract_phase(ctx: RunContext, tasks: list[Any] | None = None, wait: bool = True) -> list[str]:
+    """Read and extract every input task (default: all tasks planned from ``input``). Without ``wait``, the
+    next phase's per-part tasks start as each part is extracted (``RunContext.start_phase``): the
+    extraction's last, longest tasks no longer leave the other workers idle."""
     cfg: PipelineConfig = ctx.config
     tasks = plan_input_tasks(cfg.input) if tasks is None else tasks
     described = [dataclasses.asdict(t) if dataclasses.is_dataclass(t) else repr(t) for t in tasks]
@@ -61,7 +63,8 @@ def extract_phase(ctx: RunContext, tasks: list[Any] | None = None) -> list[str]:
     fp = ctx.fingerprint("extract", cfg.input.model_dump(), cfg.extract.model_dump(), described, gated_by)
     out_dir = ctx.work_dir("extract", fp)
     kwargs = {"input_cfg": cfg.input, "extract_cfg": cfg.extract, "gates": gates, "out_dir": out_dir}
-    ctx.run_phase(
+    run = ctx.run_phase if wait else ctx.start_phase
+    run(
         "extract",
         fp,
         [Task(t.task_id, extract_task, {"task": t, "write_rejects": cfg.output.write_rejects, **kwargs}) for t in tasks],
@@ -109,7 +112,7 @@ def run_pipeline(config: PipelineConfig, run_dir: str) -> dict[str, Any]:
         fs.makedirs(run_dir)
         fs.atomic_write_bytes(fs.join(run_dir, "config.yaml"), dump_config(config).encode())
         ctx = RunContext(config, run_dir)
-        parts = extract_phase(ctx)
+        parts = extract_phase(ctx, wait=False)
         for document_stage in (s for s in STAGES if s.documents):
             if getattr(config, document_stage.section).enabled:
                 parts = document_stage.phase_module().run(ctx, parts)

@@ -130,3 +130,61 @@ def test_ray_runs_the_longest_tasks_of_the_phase_before_first(tmp_path, ray_loca
 
     assert phase("first") == ["a", "b", "c"]  # nothing known yet: the given order
     assert phase("second") == ["b", "c", "a"]
+
+
+def log_span(log: str, name: str, seconds: float, out: str = "", src: str = "", fail: bool = False) -> dict:
+    """Log when the task started and ended; write ``out`` (an output file) at the end."""
+    start = time.time()
+    time.sleep(seconds)
+    if fail:
+        raise ValueError("bad part")
+    if out:
+        Path(out).write_text(name)
+    with open(log, "a") as f:
+        f.write(json.dumps({"name": name, "start": start, "end": time.time()}) + "\n")
+    return {"in": 1, "out": 1}
+
+
+@pytest.mark.ray
+def test_a_started_phase_feeds_the_next_one_part_by_part(tmp_path, ray_local):
+    """After ``start_phase``, a task of the next phase that reads only its own part starts as soon as
+    that part is written, while the started phase's longest task still runs; a task that names the
+    started phase's folder waits for all of it. Both phases are recorded in order, markers folded."""
+    from curation.runtime.context import RunContext
+
+    ctx = RunContext(SimpleNamespace(), str(tmp_path / "run"))
+    log = str(tmp_path / "spans.log")
+    first = ctx.work_dir("first", "fp")
+    Path(first).mkdir(parents=True)
+    seconds = {"a": 2.0, "b": 0.1, "c": 0.1}
+    ctx.start_phase("first", "fp", [
+        Task(t, log_span, {"log": log, "name": f"first/{t}", "seconds": s, "out": f"{first}/part-{t}.txt"})
+        for t, s in seconds.items()
+    ])
+    second = [Task(t, log_span, {"log": log, "name": f"second/{t}", "seconds": 0.1, "src": f"{first}/part-{t}.txt"})
+              for t in seconds]
+    second.append(Task("all", log_span, {"log": log, "name": "second/all", "seconds": 0.1, "src": first}))
+    assert [r["in"] for r in ctx.run_phase("second", "fp", second)] == [1, 1, 1, 1]
+    spans = {s["name"]: s for s in map(json.loads, Path(log).read_text().splitlines())}
+    assert spans["second/b"]["start"] < spans["first/a"]["end"] and spans["second/c"]["start"] < spans["first/a"]["end"]
+    assert spans["second/a"]["start"] >= spans["first/a"]["end"] and spans["second/all"]["start"] >= spans["first/a"]["end"]
+    assert [(p.name, p.tasks, p.docs_in) for p in ctx.phases] == [("first", 3, 3), ("second", 4, 4)]
+    for phase in ("first", "second"):
+        assert [p.name for p in Path(ctx.work_dir(phase, "fp"), "_done").iterdir()] == ["_phase.done.json"]
+
+
+@pytest.mark.ray
+def test_a_failure_in_a_started_phase_stops_the_next_one_and_keeps_finished_parts(tmp_path, ray_local):
+    from curation.runtime.context import RunContext
+
+    ctx = RunContext(SimpleNamespace(), str(tmp_path / "run"))
+    log, first = str(tmp_path / "spans.log"), ctx.work_dir("first", "fp")
+    Path(first).mkdir(parents=True)
+    ctx.start_phase("first", "fp", [
+        Task(t, log_span, {"log": log, "name": t, "seconds": 0.5 * (t == "bad"), "out": f"{first}/part-{t}.txt",
+                           "fail": t == "bad"}) for t in ("ok", "bad")
+    ])
+    with pytest.raises(TaskFailed, match="task bad failed: ValueError: bad part"):
+        ctx.run_phase("second", "fp", [Task(t, log_span, {"log": log, "name": f"second/{t}", "seconds": 0,
+                                                          "src": f"{first}/part-{t}.txt"}) for t in ("ok", "bad")])
+    assert (Path(first) / "_done" / "ok.done.json").exists() and not (Path(first) / "_done" / "bad.done.json").exists()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from curation import __version__
 from curation.io import fs
-from curation.runtime.executor import Counters, Task, run_tasks
+from curation.runtime.executor import Counters, PhaseRun, Task, finish, start_tasks
 from curation.runtime.shuffle import default_partitions, read_partition, write_partitioned
 from curation.schema import reject_counts
 
@@ -128,6 +128,22 @@ def part_id(path: str) -> str:
     return name[len("part-") : -len(".parquet")]
 
 
+def paths_in(data: Any, depth: int = 4) -> Iterator[str]:
+    """The strings in a task's arguments: in containers, dataclasses and plain objects' attributes, down
+    to ``depth`` levels."""
+    if isinstance(data, str):
+        yield data
+    elif depth > 0:
+        if isinstance(data, Mapping):
+            items: Iterable[Any] = data.values()
+        elif isinstance(data, list | tuple | set | frozenset):
+            items = data
+        else:
+            items = getattr(data, "__dict__", {}).values()
+        for item in items:
+            yield from paths_in(item, depth - 1)
+
+
 def fingerprint(*data: Any) -> str:
     """A short stable hash of JSON-able data."""
     blob = json.dumps([__version__, *data], sort_keys=True, default=str).encode()
@@ -172,6 +188,8 @@ class RunContext:
         self.run_dir = run_dir.rstrip("/")
         self.phases: list[PhaseRecord] = []
         self.started = time.time()
+        self._ahead: tuple[PhaseRecord, Sequence[Task], PhaseRun] | None = None
+        """A phase started (``start_phase``) and not yet recorded."""
         self.task_seconds: dict[str, float] = {}
         """Seconds of the last task run under each id: a part keeps its id from phase to phase, and the
         part that took longest in one phase (the most text) mostly takes longest in the next."""
@@ -199,20 +217,59 @@ class RunContext:
         """Run tasks under the phase's work dir, record their counters and return them.
 
         ``kind`` (extract, map or reduce) picks the tasks' memory reservation (``runtime.task_memory_mb``).
-        The longest tasks of the phase before (same ids) go first (``task_seconds``).
+        The longest tasks of the phase before (same ids) go first (``task_seconds``). After a
+        ``start_phase``, a task that reads only the same-id task's outputs of that phase starts as soon
+        as they are written (see ``_follows``), as consecutive map operators are fused in Ray Data.
         """
         record = PhaseRecord(phase, fp, self.work_dir(phase, fp))
+        run = self._start(record, tasks, kind)
+        results = finish(run)
+        self._settle()
+        self._record(record, tasks, run)
+        return results
+
+    def start_phase(self, phase: str, fp: str, tasks: Sequence[Task], kind: str = "map") -> None:
+        """``run_phase`` without waiting: on Ray the tasks run while the driver plans the next phase, which
+        must be the next thing to touch their outputs (any other use of the run folder through this
+        context waits for them first)."""
+        self._settle()
+        record = PhaseRecord(phase, fp, self.work_dir(phase, fp))
+        self._ahead = (record, tasks, self._start(record, tasks, kind))
+
+    def _start(self, record: PhaseRecord, tasks: Sequence[Task], kind: str) -> PhaseRun:
         memory_mb = getattr(getattr(getattr(self.config, "runtime", None), "task_memory_mb", None), kind, None)
-        start = time.perf_counter()
-        results = run_tasks(phase, tasks, fs.join(record.work_dir, "_done"), memory_mb and memory_mb * 2**20,
-                            self.task_seconds)
-        record.wall_seconds = time.perf_counter() - start
+        after, per_task = self._follows(tasks)
+        return start_tasks(record.name, tasks, fs.join(record.work_dir, "_done"), memory_mb and memory_mb * 2**20,
+                           self.task_seconds, after, per_task)
+
+    def _follows(self, tasks: Sequence[Task]) -> tuple[PhaseRun | None, list[str]]:
+        """The started phase still running, and the ids of ``tasks`` that need only its same-id task: every
+        path of the task's arguments inside that phase's folder is an output of that task
+        (``<kind>-<id>.<ext>``; a task names the files it reads in its arguments, as every phase does)."""
+        if self._ahead is None:
+            return None, []
+        record, _, run = self._ahead
+        own = [t.task_id for t in tasks if all(
+            p.rsplit("/", 1)[0] == record.work_dir and file_id(p) == t.task_id
+            for p in paths_in(t.kwargs) if p == record.work_dir or p.startswith(record.work_dir + "/"))]
+        return run, own
+
+    def _settle(self) -> None:
+        """Wait for a started phase and record it."""
+        if self._ahead is not None:
+            record, tasks, run = self._ahead
+            self._ahead = None
+            finish(run)
+            self._record(record, tasks, run)
+
+    def _record(self, record: PhaseRecord, tasks: Sequence[Task], run: PhaseRun) -> None:
+        record.wall_seconds = run.seconds
+        results = run.counters()
         for task, counters in zip(tasks, results, strict=True):
             if "seconds" in counters:
                 self.task_seconds[task.task_id] = float(counters["seconds"])
         aggregate(record, results)
         self.phases.append(record)
-        return results
 
     def map_documents(
         self, phase: str, parts: Sequence[str], fn: DocumentFn | Sequence[DocumentFn], settings: Any
@@ -238,6 +295,7 @@ class RunContext:
 
     def partitions(self, inputs: Sequence[str]) -> int:
         """Shuffle partitions: ``runtime.shuffle_partitions``, else one per 256 MiB of ``inputs``."""
+        self._settle()
         configured = getattr(getattr(self.config, "runtime", None), "shuffle_partitions", None)
         return configured or default_partitions(list(inputs))
 
@@ -273,6 +331,7 @@ class RunContext:
 
     def reject_files(self) -> list[tuple[str, str]]:
         """(phase, path) of every rejects file written by the phases of this run."""
+        self._settle()
         out = []
         for record in self.phases:
             out += [(record.name, p) for p in fs.listdir(record.work_dir, ".parquet") if "/rejects-" in p]
@@ -280,6 +339,7 @@ class RunContext:
 
     def publish(self, folder: str, files: Sequence[tuple[str, str]]) -> None:
         """Make ``DIR/<folder>`` hold exactly ``files`` ((target name, source path) pairs)."""
+        self._settle()
         target = fs.join(self.run_dir, folder)
         fs.makedirs(target)
         wanted = {name for name, _ in files}
@@ -290,6 +350,7 @@ class RunContext:
             fs.copy(src, fs.join(target, name))
 
     def manifest(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        self._settle()
         return {
             "version": __version__,
             "run_dir": self.run_dir,

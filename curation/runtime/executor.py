@@ -10,7 +10,7 @@ no marker, so finished work is never redone and a crash can never leave a marker
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +86,124 @@ def _run_and_mark(task: Task, marker: str) -> Counters:
     return counters
 
 
+class PhaseRun:
+    """One phase's tasks on their way: found done (markers), pending, in flight on Ray, finished.
+
+    ``after`` is a phase still running when this one starts: a task of this phase whose id is in
+    ``per_task`` waits only for that phase's task of the same id (its input), every other one for the
+    whole phase.
+    """
+
+    def __init__(self, phase: str, tasks: Sequence[Task], marker_dir: str, memory: int | None = None,
+                 after: PhaseRun | None = None, per_task: Collection[str] = ()):
+        self.ids = [t.task_id for t in tasks]
+        if len(set(self.ids)) != len(self.ids):
+            raise ValueError(f"phase {phase}: duplicate task ids")
+        self.marker_dir, self.memory = marker_dir, memory
+        done, self.folded = finished_tasks(marker_dir, self.ids)
+        self.results: dict[str, Counters] = {t: {**done[t], "resumed": True} for t in self.ids if t in done}
+        self.pending = [task for task in tasks if task.task_id not in self.results]
+        self.ran = bool(self.pending)
+        self.after = after if after is not None and not after.finished else None
+        self.per_task = set(per_task)
+        self.in_flight: dict[Any, str] = {}
+        self.finished = False
+        self.start = time.perf_counter()
+        self.seconds = 0.0
+        """Wall seconds from the start to the phase marker (set when finished)."""
+        self.bar = tqdm(total=len(self.ids), initial=len(self.results), desc=phase, unit="task",
+                        disable=not SETTINGS.progress, leave=False)
+        self._docs_done = 0
+        self._remote: Any = None
+
+    def record(self, task_id: str, counters: Counters) -> None:
+        self.results[task_id] = counters
+        self._docs_done += int(counters.get("in", 0))
+        self.bar.update(1)
+        self.bar.set_postfix(docs_per_s=f"{self._docs_done / max(time.perf_counter() - self.start, 1e-9):.0f}")
+
+    def ready(self) -> list[Task]:
+        """The pending tasks whose inputs are written."""
+        if self.after is None or self.after.finished:
+            return list(self.pending)
+        return [t for t in self.pending if t.task_id in self.per_task and t.task_id in self.after.results]
+
+    def submit(self, task: Task) -> None:
+        import ray
+
+        if self._remote is None:
+            options: dict[str, Any] = {"max_retries": SETTINGS.max_retries, "retry_exceptions": False}
+            if self.memory:
+                largest = max((n["Resources"].get("memory", 0) for n in ray.nodes() if n["Alive"]), default=0)
+                options["memory"] = int(min(self.memory, largest)) if largest else None
+            self._remote = ray.remote(_run_and_mark).options(**{k: v for k, v in options.items() if v is not None})
+        self.pending.remove(task)
+        self.in_flight[self._remote.remote(task, marker_path(self.marker_dir, task.task_id))] = task.task_id
+
+    def close(self) -> None:
+        """Every task is done: fold their markers into the phase marker."""
+        self.finished = True
+        self.bar.close()
+        if self.ran or not self.folded:
+            fold_markers(self.marker_dir, self.results)
+        self.seconds = time.perf_counter() - self.start
+
+    def cancel(self) -> None:
+        import ray
+
+        self.bar.close()
+        for ref in self.in_flight:
+            ray.cancel(ref, force=True)
+
+    def counters(self) -> list[Counters]:
+        return [self.results[t] for t in self.ids]
+
+
+def start_tasks(
+    phase: str,
+    tasks: Sequence[Task],
+    marker_dir: str,
+    memory: int | None = None,
+    expected_seconds: Mapping[str, float] | None = None,
+    after: PhaseRun | None = None,
+    per_task: Collection[str] = (),
+) -> PhaseRun:
+    """Start ``tasks`` (skipping those already marked done) and return without waiting for Ray; in-process
+    they all run here. ``finish`` waits for them.
+
+    ``memory`` (bytes) is the Ray memory reservation of each task, so large tasks do not
+    over-commit a node; capped at the largest node's memory so that a task stays schedulable.
+    ``expected_seconds`` (by task id) sends the longest tasks to Ray first, so that a phase does not
+    end waiting on a long task that started last; in-process, tasks run in their given order.
+    ``after``/``per_task``: see ``PhaseRun``; the ``after`` phase's tasks go to Ray before this one's.
+    """
+    run = PhaseRun(phase, tasks, marker_dir, memory, after, per_task)
+    if SETTINGS.use_ray:
+        if expected_seconds:
+            run.pending.sort(key=lambda t: -expected_seconds.get(t.task_id, 0.0))  # stable: ties keep their order
+        _drive(run, wait=False)
+        return run
+    try:
+        for task in list(run.pending):
+            try:
+                counters = _run_and_mark(task, marker_path(marker_dir, task.task_id))
+            except Exception as err:
+                raise TaskFailed(task.task_id, err) from err
+            run.pending.remove(task)
+            run.record(task.task_id, counters)
+    finally:
+        run.bar.close()
+    run.close()
+    return run
+
+
+def finish(run: PhaseRun) -> list[Counters]:
+    """Wait for a started phase (and the one it runs after); return its counters in task order."""
+    if not run.finished:
+        _drive(run, wait=True)
+    return run.counters()
+
+
 def run_tasks(
     phase: str,
     tasks: Sequence[Task],
@@ -93,78 +211,40 @@ def run_tasks(
     memory: int | None = None,
     expected_seconds: Mapping[str, float] | None = None,
 ) -> list[Counters]:
-    """Run ``tasks`` (skipping those already marked done); return their counters in task order.
-
-    ``memory`` (bytes) is the Ray memory reservation of each task, so large tasks do not
-    over-commit a node; capped at the largest node's memory so that a task stays schedulable.
-    ``expected_seconds`` (by task id) sends the longest tasks to Ray first, so that a phase does not
-    end waiting on a long task that started last; in-process, tasks run in their given order.
-    """
-    ids = [t.task_id for t in tasks]
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"phase {phase}: duplicate task ids")
-    done, folded = finished_tasks(marker_dir, ids)
-    results = {t: {**done[t], "resumed": True} for t in ids if t in done}
-    pending = [task for task in tasks if task.task_id not in results]
-    bar = tqdm(
-        total=len(tasks), initial=len(results), desc=phase, unit="task", disable=not SETTINGS.progress, leave=False
-    )
-    docs_done = 0
-    start = time.perf_counter()
-
-    def record(task_id: str, counters: Counters) -> None:
-        nonlocal docs_done
-        results[task_id] = counters
-        docs_done += int(counters.get("in", 0))
-        bar.update(1)
-        bar.set_postfix(docs_per_s=f"{docs_done / max(time.perf_counter() - start, 1e-9):.0f}")
-
-    try:
-        if SETTINGS.use_ray and pending:
-            if expected_seconds:
-                pending.sort(key=lambda t: -expected_seconds.get(t.task_id, 0.0))  # stable: ties keep their order
-            _run_on_ray(pending, marker_dir, record, memory)
-        else:
-            for task in pending:
-                try:
-                    counters = _run_and_mark(task, marker_path(marker_dir, task.task_id))
-                except Exception as err:
-                    raise TaskFailed(task.task_id, err) from err
-                record(task.task_id, counters)
-    finally:
-        bar.close()
-    if pending or not folded:
-        fold_markers(marker_dir, results)
-    return [results[t] for t in ids]
+    """Run ``tasks`` (skipping those already marked done); return their counters in task order (see
+    ``start_tasks``)."""
+    return finish(start_tasks(phase, tasks, marker_dir, memory, expected_seconds))
 
 
-def _run_on_ray(
-    pending: list[Task], marker_dir: str, record: Callable[[str, Counters], None], memory: int | None
-) -> None:
+def _drive(run: PhaseRun, wait: bool) -> None:
+    """Submit the ready tasks of ``run`` and of the phase it runs after, at most ``max_in_flight`` at once
+    and the earlier phase's first; with ``wait``, until both are finished."""
     import ray
 
-    options: dict[str, Any] = {"max_retries": SETTINGS.max_retries, "retry_exceptions": False}
-    if memory:
-        largest = max((n["Resources"].get("memory", 0) for n in ray.nodes() if n["Alive"]), default=0)
-        options["memory"] = int(min(memory, largest)) if largest else None
-    remote = ray.remote(_run_and_mark).options(**{k: v for k, v in options.items() if v is not None})
-    queue = list(reversed(pending))
-    in_flight: dict[Any, str] = {}
+    runs = [r for r in (run.after, run) if r is not None and not r.finished]
     try:
-        while queue or in_flight:
-            while queue and len(in_flight) < SETTINGS.max_in_flight:
-                task = queue.pop()
-                in_flight[remote.remote(task, marker_path(marker_dir, task.task_id))] = task.task_id
-            done, _ = ray.wait(list(in_flight), num_returns=1)
+        while True:
+            slots = SETTINGS.max_in_flight - sum(len(r.in_flight) for r in runs)
+            for r in runs:
+                for task in r.ready()[: max(slots, 0)]:
+                    r.submit(task)
+                    slots -= 1
+                if not r.finished and not r.pending and not r.in_flight:
+                    r.close()
+            if not wait or all(r.finished for r in runs):
+                return
+            done, _ = ray.wait([ref for r in runs for ref in r.in_flight], num_returns=1)
             for ref in done:
-                task_id = in_flight.pop(ref)
+                owner = next(r for r in runs if ref in r.in_flight)
+                task_id = owner.in_flight.pop(ref)
                 try:
-                    record(task_id, ray.get(ref))
+                    owner.record(task_id, ray.get(ref))
                 except ray.exceptions.RayTaskError as err:
                     raise TaskFailed(task_id, err.cause if err.cause is not None else err) from None
-    finally:
-        for ref in in_flight:
-            ray.cancel(ref, force=True)
+    except BaseException:
+        for r in runs:
+            r.cancel()
+        raise
 
 
 class TaskFailed(RuntimeError):
