@@ -30,8 +30,9 @@ tokens each system wrote (ours: the shard manifest; datatrove: DocumentTokenizer
 Per core = throughput / W. Per CPU-second = over the user + system time of the measured process tree
 (driver, Ray's daemons and workers / datatrove's pool, extraction sandboxes and manager), which other
 load on a shared machine does not inflate; it is also split by process kind (driver, Ray daemons,
-workers), and ours' wall time outside its phases (Ray's start and stop, planning, publishing, run
-statistics) is reported. Tokenizers' own thread pool is off for both (TOKENIZERS_PARALLELISM=false)
+workers), and ours' phase timeline (start and end of each phase; extract and the phase after it
+overlap) and wall time outside every phase (Ray's start and stop, planning, publishing, run
+statistics) are reported. Tokenizers' own thread pool is off for both (TOKENIZERS_PARALLELISM=false)
 so that W workers use W cores. Peak memory: the largest summed RSS of that process tree, sampled
 every 0.25 s.
 
@@ -227,9 +228,22 @@ def run_ours(crawl: str, work: str, workers: int, variant: str) -> dict:
         "tokens": counts["tokens"],
         "process_tree": tree,
         "phase_seconds": {name: p["wall_seconds"] for name, p in phases.items()},
+        # (start, end) in seconds after the run's start (after Ray's); extract and the phase after it overlap
+        "phase_timeline": {name: [p["started_seconds"], round(p["started_seconds"] + p["wall_seconds"], 3)]
+                           for name, p in phases.items()},
         # Ray's start and stop, planning, publishing and run statistics
-        "outside_phases_seconds": round(t["seconds"] - sum(p["wall_seconds"] for p in phases.values()), 2),
+        "outside_phases_seconds": round(t["seconds"] - covered_seconds(list(phases.values())), 2),
     }
+
+
+def covered_seconds(phases: list[dict]) -> float:
+    """Wall seconds during which at least one phase ran (the union of their intervals)."""
+    total, end = 0.0, float("-inf")
+    for p in sorted(phases, key=lambda p: p["started_seconds"]):
+        start, stop = p["started_seconds"], p["started_seconds"] + p["wall_seconds"]
+        total += max(0.0, stop - max(start, end))
+        end = max(end, stop)
+    return total
 
 
 def datatrove_pipelines(crawl: str, work: str) -> list[tuple[str, list, int | None]]:

@@ -169,6 +169,8 @@ def test_a_started_phase_feeds_the_next_one_part_by_part(tmp_path, ray_local):
     assert spans["second/b"]["start"] < spans["first/a"]["end"] and spans["second/c"]["start"] < spans["first/a"]["end"]
     assert spans["second/a"]["start"] >= spans["first/a"]["end"] and spans["second/all"]["start"] >= spans["first/a"]["end"]
     assert [(p.name, p.tasks, p.docs_in) for p in ctx.phases] == [("first", 3, 3), ("second", 4, 4)]
+    head, after = ctx.phases
+    assert head.started_seconds < after.started_seconds < head.started_seconds + head.wall_seconds  # they overlap
     for phase in ("first", "second"):
         assert [p.name for p in Path(ctx.work_dir(phase, "fp"), "_done").iterdir()] == ["_phase.done.json"]
 

@@ -41,6 +41,8 @@ class PhaseRecord:
     work_dir: str
     tasks: int = 0
     resumed: int = 0
+    started_seconds: float = 0.0
+    """When the phase started, in seconds after the run's (phases may overlap: ``start_phase``)."""
     wall_seconds: float = 0.0
     task_seconds: float = 0.0
     docs_in: int = 0
@@ -54,6 +56,7 @@ class PhaseRecord:
             "fingerprint": self.fingerprint,
             "tasks": self.tasks,
             "resumed_tasks": self.resumed,
+            "started_seconds": round(self.started_seconds, 3),
             "wall_seconds": round(self.wall_seconds, 3),
             "task_seconds": round(self.task_seconds, 3),
             "in": self.docs_in,
@@ -238,6 +241,7 @@ class RunContext:
 
     def _start(self, record: PhaseRecord, tasks: Sequence[Task], kind: str) -> PhaseRun:
         memory_mb = getattr(getattr(getattr(self.config, "runtime", None), "task_memory_mb", None), kind, None)
+        record.started_seconds = time.time() - self.started
         after, per_task = self._follows(tasks)
         return start_tasks(record.name, tasks, fs.join(record.work_dir, "_done"), memory_mb and memory_mb * 2**20,
                            self.task_seconds, after, per_task)
