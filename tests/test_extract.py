@@ -1,4 +1,5 @@
 import pyarrow as pa
+import pytest
 
 from curation.config import ExtractConfig
 from curation.extract.html import Extractor
@@ -97,8 +98,8 @@ pickle.dump([trafilatura.extract(html, url=url, **options) for html, url in page
 
 
 def assert_ours_extracts_the_same(pages: list[tuple[str, str]], tmp_path) -> None:
-    """Our trafilatura (C-level element lookup, guarded regex XPath tests) against trafilatura as
-    installed, run in a fresh interpreter."""
+    """Our trafilatura (C-level element lookup, element filters in Python, guarded regex XPath tests)
+    against trafilatura as installed, run in a fresh interpreter."""
     import pickle
     import subprocess
     import sys
@@ -107,10 +108,12 @@ def assert_ours_extracts_the_same(pages: list[tuple[str, str]], tmp_path) -> Non
 
     from curation.config import ExtractConfig
     from curation.extract.html import trafilatura_module, trafilatura_options
+    from curation.extract.xpath_python import CompiledPath
 
     trafilatura = trafilatura_module()
     assert type(trafilatura.utils.load_html("<html><body><form><input></form></body></html>")[0][0][0]) is HtmlElement
-    assert "contains(@class, 'cookie')" in trafilatura.xpaths.OVERALL_DISCARD_XPATH[0].path  # guarded
+    assert all(isinstance(x, CompiledPath) for x in trafilatura.xpaths.OVERALL_DISCARD_XPATH)  # in Python
+    assert "rx:test0(@class)" in trafilatura.xpaths.TITLE_XPATHS[0].path  # left to libxml2, guarded
     options = trafilatura_options(ExtractConfig())  # FineWeb settings, alt text kept
     ours = [trafilatura.extract(html, url=url, **options) for html, url in pages]
     exchange = tmp_path / "pages.pkl"
@@ -163,3 +166,37 @@ def test_regex_test_guards_select_the_same_elements():
         selected = new(tree)
         assert selected == XPath(path, namespaces={"re": REGEXP_NS})(tree)
         assert selected or "not(" in path
+
+
+def test_element_filters_in_python_select_what_libxml2_selects():
+    from lxml.etree import XPath
+    from lxml.html import fromstring
+
+    from curation.extract.xpath_guards import REGEXP_NS
+    from curation.extract.xpath_python import Unsupported, compile_path
+
+    attributes = ['', 'class="nav-main"', 'id="comment-3" class="post"', 'class="reply-x" id="main"',
+                  'id="main" class="reply-x"', 'role="Navigation"', 'style="display: none" id="hidden-1"',
+                  'class=""', 'data-x="1" class="Comment x"']
+    body = "".join(f"<div {a}><p {a}>x</p><section {a}><h1>t</h1></section></div><!-- c --><span {a}>y</span>"
+                   for a in attributes)
+    tree = fromstring(f"<html><body><article>{body}</article><main>{body}</main></body></html>")
+    paths = [
+        ".//*[self::div or self::p][re:test(@id|@class, '^reply-|^[Cc]omment(?!ary)')]",  # first attribute
+        ".//*[starts-with(@id|@class, 'reply-') or @class='post' or @data-x]",
+        ".//*[contains(translate(@role, 'N', 'n'), 'nav') or re:test(@class, 'COMMENT', 'i')]",
+        ".//*[self::section][not(.//h1) or contains(@style, 'display: none')]",
+        ".//*[not(@class) and not(@id)]",
+        ".//*[self::div or self::p or self::span][contains(@class, 'x') or @id='main'][1]",  # each parent's first
+        "(.//*[self::div or self::span][@class='post' or @class=''])[1]|(.//main)[1]",  # firsts, document order
+        ".//p[contains(@class|@id, 'comment')]|.//span|.//section[@id]",
+    ]
+    for path in paths:
+        xpath = XPath(path, namespaces={"re": REGEXP_NS})
+        compiled = compile_path(xpath)
+        assert compiled(tree) == xpath(tree), path
+        assert compiled(tree) or "not(" in path
+        assert compiled(tree.getroottree()) == xpath(tree.getroottree())  # not an element: libxml2's
+    for path in ["(.//p)[2]", ".//div/p", "//p", ".//*[local-name()='p']", ".//*[re:test(text(), 'x')]", ".//p[3]"]:
+        with pytest.raises(Unsupported):
+            compile_path(XPath(path, namespaces={"re": REGEXP_NS}))

@@ -11,7 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from curation.extract import xpath_guards
+from curation.extract import xpath_guards, xpath_python
 from curation.extract.isolate import map_isolated
 from curation.extract.markdown import drop_images, images_to_alt_text, strip_markdown
 from curation.extract.timeout import ExtractionTimeout, call_with_timeout
@@ -41,13 +41,15 @@ def _load_trafilatura() -> Any:
     import trafilatura.utils
 
     trafilatura.utils.HTML_PARSER.set_element_class_lookup(fast_element_lookup())
-    xpath_guards.install("trafilatura")
+    xpath_python.install("trafilatura")  # its element filters as Python functions
+    xpath_guards.install("trafilatura")  # the regex tests of the XPath expressions left
     return trafilatura
 
 
 def trafilatura_module() -> Any:
-    """The worker's trafilatura, its parser on ``fast_element_lookup`` and its regex XPath tests
-    guarded (``curation/extract/xpath_guards.py``), configured once per process; same output."""
+    """The worker's trafilatura, its parser on ``fast_element_lookup``, its element filters evaluated
+    in Python (``curation/extract/xpath_python.py``) and the regex tests of its other XPath
+    expressions guarded (``curation/extract/xpath_guards.py``), configured once per process; same output."""
     return cached("extract.trafilatura", _load_trafilatura)
 
 
