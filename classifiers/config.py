@@ -41,18 +41,15 @@ class LabelConfig(Section):
 
 
 class FastTextParams(Section):
-    # DCLM's quality filter: fastText supervised with word bigrams, otherwise fastText defaults.
+    # DCLM's quality filter: fastText supervised with word bigrams, otherwise fastText defaults. That includes
+    # its 2M n-gram hash buckets (an 800 MB model.bin at dim 100, whatever the label count): the fastText build
+    # used here initialises a tenth of its input matrix and reads the rest as allocated, so only an allocation
+    # that large comes fresh (zeroed) from the OS every time. Measured with 5k-100k buckets: NaN losses and
+    # different models for one seed once the process's heap had been used (CI, 2026-12-01).
     lr: float = Field(0.1, gt=0)
     epoch: int = Field(5, ge=1)
     dim: int = Field(100, ge=1)
     word_ngrams: int = Field(2, ge=1)
-    bucket: int | None = Field(
-        None,
-        ge=1,
-        description="hash buckets of the word n-grams; None = 4x the distinct n-grams of the training text, "
-        "within 40 MiB of floats and fastText's 2,000,000 (DCLM's setting, reached from 500k n-grams): each "
-        "bucket is dim floats, so 2M buckets make an 800 MB model even from 300 labels",
-    )
     min_count: int = Field(1, ge=1)
     threads: int = Field(1, ge=1, description="1 keeps training byte-reproducible for a seed")
 

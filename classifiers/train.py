@@ -114,29 +114,6 @@ def fasttext_labels(target: Any) -> str:
     return " ".join([f"__label__{HIGH}"] * high + [f"__label__{LOW}"] * (SOFT_COPIES - high))
 
 
-FASTTEXT_MAX_BUCKETS = 2_000_000  # fastText's default
-# fastText (0.9.x, fasttext-numpy2 0.10) reads its input matrix before writing all of it; only memory fresh
-# from the OS (glibc maps blocks over 32 MiB) is zero. Measured on 300 documents: 5k-50k buckets gave NaN
-# losses and different models for one seed once the heap had been used; 100k buckets (40 MiB) never did.
-FASTTEXT_MIN_MATRIX_BYTES = 40 * 2**20
-
-
-def ngram_buckets(train_file: str, word_ngrams: int, dim: int) -> int:
-    """4x the distinct word n-grams (2..word_ngrams, as fastText hashes them) in a fastText training file,
-    between the size fastText needs to start from zeroed memory and its default: collisions stay rare and
-    the model's size follows the data instead of a fixed 2M x dim floats (800 MB from 300 labels)."""
-    low = -(-FASTTEXT_MIN_MATRIX_BYTES // (4 * dim))
-    seen: set[tuple[str, ...]] = set()
-    with open(train_file) as f:
-        for line in f:
-            words = line.split() + ["</s>"]
-            for n in range(2, word_ngrams + 1):
-                seen.update(zip(*(words[i:] for i in range(n))))
-            if 4 * len(seen) >= FASTTEXT_MAX_BUCKETS:
-                return FASTTEXT_MAX_BUCKETS
-    return max(low, 4 * len(seen))
-
-
 def _train_fasttext(
     texts: list[str], y: Sequence[Any], out_dir: str, params: FastTextParams, seed: int
 ) -> tuple[list[str], dict[str, Any]]:
@@ -153,7 +130,6 @@ def _train_fasttext(
             epoch=params.epoch,
             dim=params.dim,
             wordNgrams=params.word_ngrams,
-            bucket=params.bucket or ngram_buckets(train_file, params.word_ngrams, params.dim),
             minCount=params.min_count,
             thread=params.threads,
             seed=seed,
