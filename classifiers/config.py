@@ -43,9 +43,9 @@ class LabelConfig(Section):
 class FastTextParams(Section):
     # DCLM's quality filter: fastText supervised with word bigrams, otherwise fastText defaults. That includes
     # its 2M n-gram hash buckets (an 800 MB model.bin at dim 100, whatever the label count): the fastText build
-    # used here initialises a tenth of its input matrix and reads the rest as allocated, so only an allocation
-    # that large comes fresh (zeroed) from the OS every time. Measured with 5k-100k buckets: NaN losses and
-    # different models for one seed once the process's heap had been used (CI, 2026-12-01).
+    # used here reads memory it has not written (MALLOC_PERTURB_ changes the trained model), and only an
+    # allocation that large comes fresh (zeroed) from the OS every time. Measured with 5k-100k buckets: NaN
+    # losses and different models for one seed once the process's heap had been used (CI, 2026-12-01).
     lr: float = Field(0.1, gt=0)
     epoch: int = Field(5, ge=1)
     dim: int = Field(100, ge=1)
