@@ -160,21 +160,25 @@ class _Compiler:
                 return names
             self.take("|")
 
-    def string_of(self, names: list[str]) -> str:
-        """Python for the XPath string value of ``@a|@b...`` ('' when absent)."""
+    def on_string(self, names: list[str], test: str, translate: str = "") -> str:
+        """Python for ``test`` (a format, ``{}`` the string) on the XPath string value of
+        ``@a|@b...``: '' when absent, else the first attribute in document order. For a union the
+        test on each attribute comes first: it must hold for one of them, and mostly holds for none."""
         if len(names) == 1:
-            return f"(g({names[0]!r}) or '')"
-        return f"_first(e, {tuple(names)!r})"
+            return test.format(f"(g({names[0]!r}) or ''){translate}")
+        each = " or ".join(test.format(f"(g({n!r}) or ''){translate}") for n in names)
+        return f"(({each}) and {test.format(f'_first(e, {tuple(names)!r}){translate}')})"
 
-    def string_arg(self) -> str:
-        if self.peek() == "translate":
-            self.take(), self.take("(")
-            source = self.string_of(self.attributes())
-            self.take(",")
-            table = _translation(self.string(), (self.take(","), self.string())[1])
-            self.take(")")
-            return f"{source}.translate({self.const(table)})"
-        return self.string_of(self.attributes())
+    def subject(self) -> tuple[list[str], str]:
+        """An attribute set, or its ``translate(...)``: (names, Python suffix applying the translation)."""
+        if self.peek() != "translate":
+            return self.attributes(), ""
+        self.take(), self.take("(")
+        names = self.attributes()
+        self.take(",")
+        table = _translation(self.string(), (self.take(","), self.string())[1])
+        self.take(")")
+        return names, f".translate({self.const(table)})"
 
     def primary(self) -> str:
         tok = self.peek()
@@ -193,14 +197,15 @@ class _Compiler:
             return "(" + " or ".join(f"g({n!r}) is not None" for n in names) + ")"
         if tok in ("contains", "starts-with"):
             self.take(), self.take("(")
-            subject = self.string_arg()
+            names, translate = self.subject()
             self.take(",")
             literal = self.string()
             self.take(")")
-            return f"({literal!r} in {subject})" if tok == "contains" else f"{subject}.startswith({literal!r})"
+            test = f"({literal!r} in {{}})" if tok == "contains" else f"{{}}.startswith({literal!r})"
+            return self.on_string(names, test, translate)
         if tok == "re" and self.peek(1) == ":" and self.peek(2) == "test":
             self.take(), self.take(":"), self.take("test"), self.take("(")
-            subject = self.string_of(self.attributes())
+            names = self.attributes()
             self.take(",")
             pattern = self.string()
             flags = ""
@@ -209,7 +214,7 @@ class _Compiler:
                 flags = self.string()
             self.take(")")
             search = re.compile(pattern, re.UNICODE | (re.IGNORECASE if "i" in flags else 0)).search
-            return f"({self.const(search)}({subject}) is not None)"
+            return self.on_string(names, f"({self.const(search)}({{}}) is not None)")
         raise Unsupported(str(tok))
 
 
