@@ -120,6 +120,18 @@ def test_blocked_domains_are_searched_in_place_as_a_set_of_the_lines_would_answe
     assert [url.contains_line(domains, k) for k in keys] == [k in lines for k in keys]
 
 
+def test_the_known_clean_digest_is_the_bundled_ut1_list_and_it_is_clean():
+    """``sorted_lines`` skips the check for UT1's domains by their digest: the digest must be the bundled
+    list's, and the list must pass the check it skips."""
+    import xxhash
+
+    from curation.filters import url
+
+    domains, _ = url._parse_ut1()
+    assert xxhash.xxh3_128_hexdigest(domains) in url.CLEAN_AND_ASCENDING
+    assert url.clean_and_ascending(domains)
+
+
 def test_other_lists_are_cleaned_and_sorted_before_the_search():
     from curation.filters.url import contains_line, sorted_lines
 
