@@ -73,7 +73,7 @@ def test_ray_run_matches_in_process_results(tmp_path, ray_local):
 
 
 EMBEDDED_SESSION = """
-import json, threading
+import json, os, threading
 from types import SimpleNamespace
 import psutil, ray
 from curation.runtime.ray_session import ray_session
@@ -82,9 +82,11 @@ def warm_up():
     seen["thread"] = threading.current_thread().name
     seen["ray_ready_at_start"] = ray.is_initialized()
 runtime = SimpleNamespace(executor="ray", address=None, workers=2, shared_filesystem=False, max_retries=0, progress=False)
-with ray_session(runtime, warm_up=warm_up):
+with ray_session(runtime, env={"CURATION_PROBE": "1"}, warm_up=warm_up):
     daemons = {" ".join(p.cmdline()) for p in psutil.Process().children(recursive=True)}
     seen["monitor_ran"] = any("monitor.py" in d for d in daemons)
+    seen["dashboard_head_ran"] = any("dashboard/dashboard.py" in d for d in daemons)
+    seen["task_env"] = ray.get(ray.remote(lambda: os.environ.get("CURATION_PROBE")).remote())
 seen["left"] = [p.pid for p in psutil.Process().children(recursive=True) if p.is_running()
                 and p.status() != psutil.STATUS_ZOMBIE]
 print(json.dumps(seen))
@@ -93,14 +95,15 @@ print(json.dumps(seen))
 
 @pytest.mark.ray
 def test_an_embedded_session_warms_up_while_ray_starts_and_stops_every_daemon():
-    """``warm_up`` runs beside ``ray.init`` (not after it), and the session's end stops every process
-    it started, the autoscaler monitor it kills first included."""
+    """``warm_up`` runs beside ``ray.init`` (not after it); no dashboard head starts, yet tasks run and
+    see the run's environment; the session's end stops every process it started, the autoscaler
+    monitor it kills first included."""
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
     out = subprocess.run([sys.executable, "-c", EMBEDDED_SESSION], capture_output=True, text=True, env=env,
                          timeout=120, check=True)
     seen = json.loads(out.stdout.strip().splitlines()[-1])
     assert seen["thread"] == "curation-warm-up" and seen["ray_ready_at_start"] is False
-    assert seen["monitor_ran"]
+    assert seen["monitor_ran"] and not seen["dashboard_head_ran"] and seen["task_env"] == "1"
     assert seen["left"] == []
 
 
