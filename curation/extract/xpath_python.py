@@ -49,12 +49,14 @@ def _tokens(path: str) -> list[str]:
 
 class _Compiler:
     """Recursive descent over the tokens of ``.//* [predicate]...``; emits one Python expression per
-    predicate, over ``e`` (the element) and ``g`` (its ``get``), with constants in ``self.names``."""
+    predicate, over ``e`` (the element) and the attributes it reads (each read once per element into a
+    local, ``self.attrs``), with constants in ``self.names``."""
 
     def __init__(self, path: str):
         self.toks = _tokens(path)
         self.pos = 0
         self.names: dict[str, Any] = {"_first": _first}
+        self.attrs: dict[str, str] = {}  # attribute name -> local variable, per term
 
     def peek(self, k: int = 0) -> str | None:
         return self.toks[self.pos + k] if self.pos + k < len(self.toks) else None
@@ -71,6 +73,10 @@ class _Compiler:
         self.names[name] = value
         return name
 
+    def attribute(self, name: str) -> str:
+        """The local variable holding attribute ``name`` (None when absent), read once per element."""
+        return self.attrs.setdefault(name, f"a{len(self.attrs)}")
+
     def name(self) -> str:
         tok = self.take()
         if not _NAME.fullmatch(tok):
@@ -83,8 +89,9 @@ class _Compiler:
             raise Unsupported(tok)
         return tok[1:-1]
 
-    def union(self) -> list[tuple[str, str | None, list[str]]]:
-        """The ``|``-separated terms: (kind, tag or None for ``*``, predicates) where kind is ``all``,
+    def union(self) -> list[tuple[str, str | None, list[str], dict[str, str]]]:
+        """The ``|``-separated terms: (kind, tag or None for ``*``, predicates, attribute variables)
+        where kind is ``all``,
         ``first_child`` (``.//x[...][1]``: each parent's first match) or ``first`` (``(.//x[...])[1]``:
         the first match in document order)."""
         terms = [self.term()]
@@ -95,17 +102,18 @@ class _Compiler:
             raise Unsupported(" ".join(self.toks[self.pos :]))
         return terms
 
-    def term(self) -> tuple[str, str | None, list[str]]:
+    def term(self) -> tuple[str, str | None, list[str], dict[str, str]]:
         if self.peek() != "(":
             return self.steps()
         self.take("(")
-        kind, tag, predicates = self.steps()
+        kind, tag, predicates, attrs = self.steps()
         self.take(")")
         if kind != "all" or (self.take("["), self.take("1"), self.take("]")) is None:
             raise Unsupported("position")
-        return "first", tag, predicates
+        return "first", tag, predicates, attrs
 
-    def steps(self) -> tuple[str, str | None, list[str]]:
+    def steps(self) -> tuple[str, str | None, list[str], dict[str, str]]:
+        self.attrs = {}
         self.take(".//")
         if self.peek() == "*":
             self.take()
@@ -121,7 +129,7 @@ class _Compiler:
             else:
                 predicates.append(self.expr())
             self.take("]")
-        return kind, tag, predicates
+        return kind, tag, predicates, self.attrs
 
     def expr(self) -> str:
         parts = [self.conjunction()]
@@ -165,8 +173,8 @@ class _Compiler:
         ``@a|@b...``: '' when absent, else the first attribute in document order. For a union the
         test on each attribute comes first: it must hold for one of them, and mostly holds for none."""
         if len(names) == 1:
-            return test.format(f"(g({names[0]!r}) or ''){translate}")
-        each = " or ".join(test.format(f"(g({n!r}) or ''){translate}") for n in names)
+            return test.format(f"({self.attribute(names[0])} or ''){translate}")
+        each = " or ".join(test.format(f"({self.attribute(n)} or ''){translate}") for n in names)
         return f"(({each}) and {test.format(f'_first(e, {tuple(names)!r}){translate}')})"
 
     def subject(self) -> tuple[list[str], str]:
@@ -193,8 +201,8 @@ class _Compiler:
             if self.peek() == "=":
                 self.take()
                 value = self.string()
-                return "(" + " or ".join(f"g({n!r}) == {value!r}" for n in names) + ")"
-            return "(" + " or ".join(f"g({n!r}) is not None" for n in names) + ")"
+                return "(" + " or ".join(f"{self.attribute(n)} == {value!r}" for n in names) + ")"
+            return "(" + " or ".join(f"{self.attribute(n)} is not None" for n in names) + ")"
         if tok in ("contains", "starts-with"):
             self.take(), self.take("(")
             names, translate = self.subject()
@@ -260,18 +268,19 @@ _LOOP = {
 }
 
 
-def _term_source(name: str, kind: str, tag: str | None, predicates: list[str]) -> str:
+def _term_source(name: str, kind: str, tag: str | None, predicates: list[str], attrs: dict[str, str]) -> str:
     """A function ``name(tree)`` selecting one term's elements in document order."""
     tags: tuple[str, ...] | None = (tag,) if tag is not None else None
     if tag is None and predicates and re.fullmatch(_TAG_TESTS, predicates[0]):
         tags = tuple(re.findall(r"e\.tag == '([^']+)'", predicates[0]))  # lxml's iterator selects them
         predicates = predicates[1:]
     walk = f"tree.iterdescendants({tags!r})" if tags else "tree.iterdescendants(_Element)"
+    reads = "".join(f"        {var} = e.get({attr!r})\n" for attr, var in attrs.items())
     return (
         f"def {name}(tree):\n"
         "    out, parents = [], set()\n"
         f"    for e in {walk}:\n"
-        "        g = e.get\n"
+        f"{reads}"
         f"        if {' and '.join(predicates) or 'True'}:\n"
         f"            {_LOOP[kind]}\n"
         "    return out\n"
