@@ -72,6 +72,27 @@ def test_each_gate_follows_its_filter_and_its_own_switch():
     assert reasons(["extract.gates.lid_min_score=1.0"]) == ["gate.url.banned_words", "gate.url.domain"]
 
 
+def test_an_unsure_first_look_gets_a_second_look_at_the_whole_text():
+    """A page whose first ``lid_chars`` place it outside the languages without confidence is judged on its
+    whole plain text before it is extracted; an English page is not looked at twice."""
+    from resiliparse.extract.html2text import extract_plain_text
+
+    from curation.filters.lid import LanguageIdentifier
+
+    lid = LanguageIdentifier()
+    german = GERMAN.replace("<nav>Startseite | Impressum</nav>", "<nav>Menü | Kontakt | 2024</nav>")
+    first = extract_plain_text(german)[:21]
+    assert first == "Menü | Kontakt | 2024"
+    lang, score = lid.predict([first])
+    assert lang[0] != "en" and score[0] < 0.8  # unsure: alone it would not gate the page
+    rejects = run(["extract.gates.lid_chars=21"], [("https://fluesse.de/de", german)])[1]
+    assert rejects.column("reason").to_pylist() == ["gate.lid.language"]
+    whole = lid.predict([extract_plain_text(german)])
+    assert rejects.column("lang").to_pylist() == ["de"] and rejects.column("lang_score")[0].as_py() == whole[1][0]
+    docs, rejects, _ = run(["extract.gates.lid_chars=21"], [("https://rivers.org/en", ENGLISH)])
+    assert docs.num_rows == 1 and rejects.num_rows == 0
+
+
 def test_workers_starting_together_parse_the_blocklist_once(monkeypatch, tmp_path):
     """The URL gate loads UT1 in every worker; on a cold machine one parses, the others wait and load."""
     import os
