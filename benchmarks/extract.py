@@ -3,11 +3,12 @@
 Same pages (the first ``--tasks`` tasks of the shared bench crawl), same trafilatura settings. Ours
 runs as a run of that many workers would (``runtime.executor: auto``: in this process at 1 worker,
 on a fresh local Ray at 2) and includes reading the WARC, the tasks, crash isolation (a forked
-child), markers and Parquet output; the anchor only extracts pre-decoded HTML with trafilatura as installed (ours gives
-lxml a C-level element lookup and guards trafilatura's regex XPath tests, ``curation/extract/``; same text), in a
-fresh interpreter so that it stays as installed. The anchor and ours at 1 worker (ungated, gated) run in ``--rounds``
-interleaved rounds and each keeps its best round (wall and CPU separately), so that other load on a shared machine
-weighs on both alike; 2 workers run once.
+child), markers and Parquet output; the anchor only extracts pre-decoded HTML with trafilatura as
+installed (ours gives lxml a C-level element lookup, evaluates trafilatura's element filters in
+Python and guards the regex tests of its other XPath expressions, ``curation/extract/``; same
+text), in a fresh interpreter so that it stays as installed. The anchor and ours at 1 worker
+(ungated, gated) run in ``--rounds`` interleaved rounds and each keeps its best round (wall and CPU
+separately), so that other load on a shared machine weighs on both alike; 2 workers run once.
 
 - ungated: every page extracted, as the anchor. Goals: overhead < 10% at 1 worker, 2 workers >= 1.8x.
 - gated (the default config): the URL and language gates (``curation/filters/gates.py``) skip pages
