@@ -73,20 +73,29 @@ def test_ray_run_matches_in_process_results(tmp_path, ray_local):
 
 
 EMBEDDED_SESSION = """
-import json, os, threading
+import json, os, tempfile, threading, time
 from types import SimpleNamespace
 import psutil, ray
+from curation.runtime import executor
+from curation.runtime.executor import Task, run_tasks
 from curation.runtime.ray_session import ray_session
 seen = {}
 def warm_up():
     seen["thread"] = threading.current_thread().name
     seen["ray_ready_at_start"] = ray.is_initialized()
-runtime = SimpleNamespace(executor="ray", address=None, workers=2, shared_filesystem=False, max_retries=0, progress=False)
+def span(i):
+    start = time.time()
+    time.sleep(0.3)
+    return {"in": 1, "span": [start, time.time()]}
+runtime = SimpleNamespace(executor="ray", address=None, workers=1, shared_filesystem=False, max_retries=0, progress=False)
 with ray_session(runtime, env={"CURATION_PROBE": "1"}, warm_up=warm_up):
     daemons = {" ".join(p.cmdline()) for p in psutil.Process().children(recursive=True)}
     seen["monitor_ran"] = any("monitor.py" in d for d in daemons)
     seen["dashboard_head_ran"] = any("dashboard/dashboard.py" in d for d in daemons)
     seen["task_env"] = ray.get(ray.remote(lambda: os.environ.get("CURATION_PROBE")).remote())
+    seen["queued"] = executor.SETTINGS.queued
+    tasks = [Task(f"t{i}", span, {"i": i}) for i in range(4)]
+    seen["spans"] = sorted(r["span"] for r in run_tasks("p", tasks, tempfile.mkdtemp()))
 seen["left"] = [p.pid for p in psutil.Process().children(recursive=True) if p.is_running()
                 and p.status() != psutil.STATUS_ZOMBIE]
 print(json.dumps(seen))
@@ -96,14 +105,15 @@ print(json.dumps(seen))
 @pytest.mark.ray
 def test_an_embedded_session_warms_up_while_ray_starts_and_stops_every_daemon():
     """``warm_up`` runs beside ``ray.init`` (not after it); no dashboard head starts, yet tasks run and
-    see the run's environment; the session's end stops every process it started, the autoscaler
-    monitor it kills first included."""
+    see the run's environment; tasks queued in Ray beyond the workers still run one per worker; the
+    session's end stops every process it started, the autoscaler monitor it kills first included."""
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
     out = subprocess.run([sys.executable, "-c", EMBEDDED_SESSION], capture_output=True, text=True, env=env,
                          timeout=120, check=True)
     seen = json.loads(out.stdout.strip().splitlines()[-1])
     assert seen["thread"] == "curation-warm-up" and seen["ray_ready_at_start"] is False
     assert seen["monitor_ran"] and not seen["dashboard_head_ran"] and seen["task_env"] == "1"
+    assert seen["queued"] == 1 and all(b[0] >= a[1] for a, b in zip(seen["spans"], seen["spans"][1:]))
     assert seen["left"] == []
 
 

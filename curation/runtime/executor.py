@@ -41,16 +41,23 @@ class ExecutorSettings:
     max_in_flight: int = 4
     max_retries: int = 3
     progress: bool = True
+    queued: int = 0
+    """Tasks handed to Ray beyond ``max_in_flight``, waiting in Ray's queue so that a worker starts its
+    next task without a round trip through the driver; only where Ray itself runs at most
+    ``max_in_flight`` at once (an embedded Ray with that many CPUs)."""
 
 
 SETTINGS = ExecutorSettings()
 
 
-def configure(*, use_ray: bool, max_in_flight: int, max_retries: int = 3, progress: bool = True) -> None:
+def configure(
+    *, use_ray: bool, max_in_flight: int, max_retries: int = 3, progress: bool = True, queued: int = 0
+) -> None:
     SETTINGS.use_ray = use_ray
     SETTINGS.max_in_flight = max(1, max_in_flight)
     SETTINGS.max_retries = max_retries
     SETTINGS.progress = progress
+    SETTINGS.queued = max(0, queued)
 
 
 def marker_path(marker_dir: str, task_id: str) -> str:
@@ -217,14 +224,14 @@ def run_tasks(
 
 
 def _drive(run: PhaseRun, wait: bool) -> None:
-    """Submit the ready tasks of ``run`` and of the phase it runs after, at most ``max_in_flight`` at once
-    and the earlier phase's first; with ``wait``, until both are finished."""
+    """Submit the ready tasks of ``run`` and of the phase it runs after, at most ``max_in_flight`` (plus
+    ``queued``) at once and the earlier phase's first; with ``wait``, until both are finished."""
     import ray
 
     runs = [r for r in (run.after, run) if r is not None and not r.finished]
     try:
         while True:
-            slots = SETTINGS.max_in_flight - sum(len(r.in_flight) for r in runs)
+            slots = SETTINGS.max_in_flight + SETTINGS.queued - sum(len(r.in_flight) for r in runs)
             for r in runs:
                 for task in r.ready()[: max(slots, 0)]:
                     r.submit(task)

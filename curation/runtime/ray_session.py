@@ -54,9 +54,9 @@ def ray_session(
             if not runtime.shared_filesystem:
                 refuse_local_paths(shared_paths)
             workers = runtime.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        executor.configure(
-            use_ray=not local, max_in_flight=workers, max_retries=runtime.max_retries, progress=runtime.progress
-        )
+        embedded = started and not (runtime.address or os.environ.get("RAY_ADDRESS"))  # Ray's CPUs = workers
+        executor.configure(use_ray=not local, max_in_flight=workers, max_retries=runtime.max_retries,
+                           progress=runtime.progress, queued=workers if embedded else 0)
         yield
     finally:
         executor.configure(
