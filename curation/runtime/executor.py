@@ -103,6 +103,7 @@ class PhaseRun:
 
     def __init__(self, phase: str, tasks: Sequence[Task], marker_dir: str, memory: int | None = None,
                  after: PhaseRun | None = None, per_task: Collection[str] = ()):
+        self.start = time.perf_counter()
         self.ids = [t.task_id for t in tasks]
         if len(set(self.ids)) != len(self.ids):
             raise ValueError(f"phase {phase}: duplicate task ids")
@@ -115,7 +116,6 @@ class PhaseRun:
         self.per_task = set(per_task)
         self.in_flight: dict[Any, str] = {}
         self.finished = False
-        self.start = time.perf_counter()
         self.seconds = 0.0
         """Wall seconds from the start to the phase marker (set when finished)."""
         self.bar = tqdm(total=len(self.ids), initial=len(self.results), desc=phase, unit="task",
