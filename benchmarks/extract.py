@@ -25,8 +25,10 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import pickle
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -127,6 +129,15 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=2000, help="sample-crawl size when ../shared/data is absent")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-extract-"))
+    try:
+        measure(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # the runs' outputs (~70 MB)
+
+
+def measure(args: argparse.Namespace, tmp: Path) -> None:
+    """Run every measurement with its files under ``tmp``; print and save the results."""
+    load = os.getloadavg()
     path = crawl_path(tmp, args.docs)
     base = {"input": {"paths": [str(path)], "split_bytes": int(args.split_mb * 2**20)}, "runtime": {"progress": False}}
     gated, ungated = parse_config(base), parse_config(base, NO_GATES)
@@ -150,6 +161,7 @@ def main() -> None:
             best[f"{name}_pages_per_s"] = max(best.get(f"{name}_pages_per_s", 0.0), per_s)
             best[f"{name}_pages_per_cpu_s"] = max(best.get(f"{name}_pages_per_cpu_s", 0.0), per_cpu_s)
     results: dict = {"pages": len(html), "tasks": len(tasks), "rounds": args.rounds, **best}
+    results["load_average_at_start"] = load
     results["ours_2w_pages_per_s"] = phase_rate(ungated, tasks, tmp / "ungated-2", 2)[0]
     skipped = collections.Counter()
     for reason, n in rejected.items():
@@ -183,6 +195,8 @@ def main() -> None:
           f"({results['gated_over_anchor_cpu']:.2f}x the plain loop)")
     print(f"isolation (in process)   : {cost['isolated_cpu_s']:.2f} CPU-s isolated vs {cost['in_process_cpu_s']:.2f} "
           f"({results['isolation_overhead_cpu']:+.1%}; wall {results['isolation_overhead_wall']:+.1%})")
+    results["load_average_at_end"] = os.getloadavg()
+    print(f"load average: {load[0]:.1f} at the start, {results['load_average_at_end'][0]:.1f} at the end")
     print(f"results: {save('extract', results)}")
 
 
