@@ -177,7 +177,7 @@ def test_element_filters_in_python_select_what_libxml2_selects():
 
     attributes = ['', 'class="nav-main"', 'id="comment-3" class="post"', 'class="reply-x" id="main"',
                   'id="main" class="reply-x"', 'role="Navigation"', 'style="display: none" id="hidden-1"',
-                  'class=""', 'data-x="1" class="Comment x"']
+                  'class=""', 'data-x="1" class="Comment x"', 'class="tpl-{x}"']
     body = "".join(f"<div {a}><p {a}>x</p><section {a}><h1>t</h1></section></div><!-- c --><span {a}>y</span>"
                    for a in attributes)
     tree = fromstring(f"<html><body><article>{body}</article><main>{body}</main></body></html>")
@@ -190,6 +190,7 @@ def test_element_filters_in_python_select_what_libxml2_selects():
         ".//*[self::div or self::p or self::span][contains(@class, 'x') or @id='main'][1]",  # each parent's first
         "(.//*[self::div or self::span][@class='post' or @class=''])[1]|(.//main)[1]",  # firsts, document order
         ".//p[contains(@class|@id, 'comment')]|.//span|.//section[@id]",
+        ".//*[contains(@class, '{x}') or re:test(@id, '^(?:main|hidden)')]",  # braces; a substring test first
     ]
     for path in paths:
         xpath = XPath(path, namespaces={"re": REGEXP_NS})

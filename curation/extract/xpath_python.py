@@ -28,8 +28,16 @@ from typing import Any
 
 from lxml import etree
 
+from curation.extract.xpath_guards import required_literals
+
 _NAME = re.compile(r"[A-Za-z_][\w.-]*")
 _TOKEN = re.compile(r"""\s*(?:('[^']*'|"[^"]*")|(\.//)|(::|[()\[\],|=*@:])|([A-Za-z_][\w.-]*|1\b))""")
+
+
+_S = "\x00S\x00"
+"""Stands for the tested string in a test's Python text (``_Compiler.on_string`` puts it in)."""
+MAX_PREFILTER_LITERALS = 3
+"""A regex one of whose few required literals must occur is tested after a substring test for them."""
 
 
 class Unsupported(ValueError):
@@ -169,13 +177,13 @@ class _Compiler:
             self.take("|")
 
     def on_string(self, names: list[str], test: str, translate: str = "") -> str:
-        """Python for ``test`` (a format, ``{}`` the string) on the XPath string value of
+        """Python for ``test`` (``_S`` standing for the string) on the XPath string value of
         ``@a|@b...``: '' when absent, else the first attribute in document order. For a union the
         test on each attribute comes first: it must hold for one of them, and mostly holds for none."""
         if len(names) == 1:
-            return test.format(f"({self.attribute(names[0])} or ''){translate}")
-        each = " or ".join(test.format(f"({self.attribute(n)} or ''){translate}") for n in names)
-        return f"(({each}) and {test.format(f'_first(e, {tuple(names)!r}){translate}')})"
+            return test.replace(_S, f"({self.attribute(names[0])} or ''){translate}")
+        each = " or ".join(test.replace(_S, f"({self.attribute(n)} or ''){translate}") for n in names)
+        return f"(({each}) and {test.replace(_S, f'_first(e, {tuple(names)!r}){translate}')})"
 
     def subject(self) -> tuple[list[str], str]:
         """An attribute set, or its ``translate(...)``: (names, Python suffix applying the translation)."""
@@ -209,7 +217,7 @@ class _Compiler:
             self.take(",")
             literal = self.string()
             self.take(")")
-            test = f"({literal!r} in {{}})" if tok == "contains" else f"{{}}.startswith({literal!r})"
+            test = f"({literal!r} in {_S})" if tok == "contains" else f"{_S}.startswith({literal!r})"
             return self.on_string(names, test, translate)
         if tok == "re" and self.peek(1) == ":" and self.peek(2) == "test":
             self.take(), self.take(":"), self.take("test"), self.take("(")
@@ -222,7 +230,11 @@ class _Compiler:
                 flags = self.string()
             self.take(")")
             search = re.compile(pattern, re.UNICODE | (re.IGNORECASE if "i" in flags else 0)).search
-            return self.on_string(names, f"({self.const(search)}({{}}) is not None)")
+            test = f"({self.const(search)}({_S}) is not None)"
+            literals = None if "i" in flags else required_literals(pattern)
+            if literals and len(literals) <= MAX_PREFILTER_LITERALS:  # substring tests first: faster than the regex
+                test = "((" + " or ".join(f"{lit!r} in {_S}" for lit in sorted(literals)) + f") and {test})"
+            return self.on_string(names, test)
         raise Unsupported(str(tok))
 
 
