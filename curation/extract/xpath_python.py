@@ -1,4 +1,4 @@
-"""trafilatura's element filters evaluated in Python: the same elements, in about half the time.
+"""trafilatura's element filters evaluated in Python: the same elements, 3-4 times faster.
 
 trafilatura prunes boilerplate with XPath expressions of one shape: ``.//*`` (or ``.//tag``) and
 predicates that test each element's name and attributes (``self::div``, ``@id``, ``@a='v'``,
@@ -6,14 +6,18 @@ predicates that test each element's name and attributes (``self::div``, ``@id``,
 evaluates every such test as XPath objects allocated per element (~0.3 microseconds a test): the
 two ``OVERALL_DISCARD_XPATH`` expressions alone were a third of trafilatura's time on the shared
 crawl. Here an expression of that shape becomes one Python function: lxml's C iterator walks the
-elements (``iterdescendants`` by tag where the first predicate names them) and each predicate is
-plain ``str`` operations and compiled regexes on ``element.get``.
+elements (``iterdescendants`` by tag where the first predicate names them), each attribute tested
+is read once per element, and each predicate is plain ``str`` operations and compiled regexes (after
+a substring test when a match must contain one of a few literals). On the crawl's 2,007 trees (raw,
+cleaned, converted) they select what libxml2 selects, 3.8x faster.
 
 Semantics follow XPath 1.0 and lxml's ``re:test``: a missing attribute is the empty string; the
 string value of ``@a|@b`` is its first attribute in document order (attribute order in the
 element), which is also the node lxml hands ``re:test``; ``@a|@b='v'`` holds if any equals;
-``translate`` maps the first occurrence of each character. An expression outside this grammar
-(unions of paths, positions, other functions or axes) is left to libxml2. ``install`` replaces a
+``translate`` maps the first occurrence of each character; ``.//x[...][1]`` is each parent's first
+match, ``(.//x[...])[1]`` the first in the document, and a union of such paths is in document
+order. An expression outside this grammar (other positions, functions, axes or steps) is left to
+libxml2. ``install`` replaces a
 package's module-level XPath objects whose text compiles; ``tests/test_extract.py`` checks the
 extracted text against trafilatura as installed on real crawl pages.
 """
