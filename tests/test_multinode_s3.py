@@ -164,7 +164,7 @@ class Cluster:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.load(response)["data"]["result"]["result"]
 
-    def wait_nodes(self, count: int, timeout: float = 120) -> None:
+    def wait_nodes(self, count: int, timeout: float = 300) -> None:
         deadline = time.time() + timeout
         while time.time() < deadline:
             try:
