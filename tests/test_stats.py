@@ -201,3 +201,52 @@ def test_statistics_as_ray_tasks(run, ray_local):
     root, _, stats = run
     on_ray = compute_run_stats(str(root), write=False)
     assert {k: on_ray[k] for k in ("documents", "shards", "dedup")} == {k: stats[k] for k in ("documents", "shards", "dedup")}
+
+
+def test_hyperloglog_equals_datasketch(shared_data):
+    """``stats.hll`` keeps the registers and estimates of datasketch's HyperLogLog++ (p=14, 64-bit
+    xxhash) that earlier runs' figures came from: on the shared crawl's URLs and hosts, empty, in
+    linear counting, around its threshold, in the bias-corrected range and above it; merged pickles too."""
+    import pickle
+
+    import pyarrow.compute as pc
+    import xxhash
+    from datasketch import HyperLogLogPlusPlus
+    from datasketch.hyperloglog_const import _bias, _raw_estimate, _thresholds
+
+    from curation.stats import hll, hll_bias
+    from curation.stats.documents import HOST, sketch
+
+    assert hll_bias.THRESHOLD == _thresholds[hll.P - 4]
+    assert np.array_equal(hll_bias.RAW_ESTIMATES, _raw_estimate[hll.P - 4])
+    assert np.array_equal(hll_bias.BIASES, _bias[hll.P - 4])
+
+    def theirs(values: list, hashfunc=xxhash.xxh64_intdigest) -> HyperLogLogPlusPlus:
+        reference = HyperLogLogPlusPlus(p=hll.P, hashfunc=hashfunc)
+        for value in values:
+            reference.update(value)
+        return reference
+
+    def same(ours: hll.HyperLogLog, reference: HyperLogLogPlusPlus) -> None:
+        assert np.array_equal(ours.registers, reference.reg) and ours.count() == reference.count()
+
+    lines = (shared_data / "crawl" / "bench-pages.manifest.jsonl").read_text().splitlines()
+    urls = pa.array([json.loads(line)["url"] for line in lines] + [None, ""])
+    hosts = pc.utf8_lower(pc.struct_field(pc.extract_regex(urls, HOST), [0]))
+    for values in (urls, hosts, urls.slice(0, 0)):
+        same(sketch(values), theirs([v.encode() for v in values.to_pylist() if v]))
+
+    rng = np.random.default_rng(0)
+    edges = np.array([0, 1, (1 << 14) - 1, 1 << 14, 1 << 63, (1 << 64) - 1, ((1 << 50) - 1) << 14], np.uint64)
+    parts = []
+    for n in (1, 5, 1000, 11000, 12500, 40000, 90000, 200000):  # linear counting up to ~11,500; 5m = 81,920
+        hashes = np.concatenate([rng.integers(0, 1 << 64, n, np.uint64, endpoint=False), edges])
+        ours = hll.HyperLogLog()
+        ours.add(hashes)
+        same(ours, theirs(hashes.tolist(), hashfunc=int))
+        parts.append((ours, hashes))
+    merged, reference = pickle.loads(pickle.dumps(parts[0][0])), theirs([])
+    for ours, hashes in parts:
+        merged.merge(pickle.loads(pickle.dumps(ours)))
+        reference.merge(theirs(hashes.tolist(), hashfunc=int))
+    same(merged, reference)

@@ -2,7 +2,7 @@
 
 A file's summary holds exact value -> count maps (characters; quality scores rounded to
 ``QUALITY_DECIMALS``), document and character sums per language/domain/source, and HyperLogLog
-sketches of its URLs and hosts (datasketch; they merge by register max). The driver adds the
+sketches of its URLs and hosts (``stats.hll``; they merge by register max). The driver adds the
 summaries; tokens per group come from ``stats.tokens``. Nothing per document reaches the driver.
 """
 
@@ -16,11 +16,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import xxhash
-from datasketch import HyperLogLogPlusPlus
 
 from curation.common.files import read_columns
 from curation.common.hashing import REPEAT_SEP
 from curation.io import fs
+from curation.stats.hll import HyperLogLog
 from curation.stats.summary import add_counts, add_groups, describe_counts, group_sums, shares, value_counts
 
 GROUP_COLUMNS = ("lang", "domain", "source")
@@ -29,8 +29,6 @@ TEXT_BATCH = 8192
 QUALITY_DECIMALS = 5
 """Five decimals are finer than any threshold a config sets (and than the tables print) and bound
 the quality summary of a probability to 100,001 values whatever the corpus size."""
-HLL_P = 14
-"""2**14 registers: ~0.8% standard error on distinct counts (Heule et al. 2013), 16 KiB per sketch."""
 HOST = r"^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/?#]*@)?(?P<host>[^:/?#]*)"
 
 
@@ -46,12 +44,11 @@ def text_lengths(path: str) -> pa.Array:
     return pc.fill_null(pa.chunked_array(lengths, pa.int32()), 0).cast(pa.int64())
 
 
-def sketch(values: pa.Array | pa.ChunkedArray) -> HyperLogLogPlusPlus:
-    """HyperLogLog++ of the distinct non-null, non-empty strings (64-bit xxhash)."""
-    hll = HyperLogLogPlusPlus(p=HLL_P, hashfunc=xxhash.xxh64_intdigest)
-    for value in pc.drop_null(values).to_pylist():
-        if value:
-            hll.update(value.encode())
+def sketch(values: pa.Array | pa.ChunkedArray) -> HyperLogLog:
+    """HyperLogLog++ of the distinct non-null, non-empty strings (64-bit xxhash of their UTF-8)."""
+    hll = HyperLogLog()
+    hll.add(np.array([xxhash.xxh64_intdigest(value.encode()) for value in pc.drop_null(values).to_pylist() if value],
+                     np.uint64))
     return hll
 
 
