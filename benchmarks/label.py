@@ -26,7 +26,9 @@ general) against the truth of a generated 1,000-page crawl of seed 7 (neither th
 tests' 3): ``--domain-docs`` extracted pages of each group (code, maths, foreign-language pages; any
 other page is general), first 400 characters, for domain@2 (instructions only) and the current prompt
 as labelled and with contextual calibration, with the label-set mass (the next-token probability the
-label words held).
+label words held), and the share of ``--domain-docs`` general articles about programming (no code in
+them) labelled code: the crawl's code pages are such articles with a snippet or two, so this is what
+the code group would wrongly take.
 
     python benchmarks/label.py [--docs 100] [--max-tokens 256] [--short-max-tokens 16] [--quality-docs 40]
     python benchmarks/label.py --only domain [--domain-docs 25]
@@ -164,20 +166,28 @@ def label_domains(backend: TransformersBackend, per_group: int, max_chars: int, 
     rng = random.Random(0)
     sample = [p for g in MIX_GROUPS for p in rng.sample([p for p in pages if p[0] == g],
                                                          min(per_group, sum(p[0] == g for p in pages)))]  # fmt: skip
+    # the crawl's code pages are articles about programming with a snippet or two; its general articles on
+    # programming have none: the share of those called code is the code group's false positives
+    prose = [texts[t["id"]][:max_chars] for t in truth
+             if t["id"] in texts and t["kind"] == "article" and t.get("topic") == "programming"]  # fmt: skip
+    programming = rng.sample(prose, min(per_group, len(prose)))
     result: dict = {"crawl_seed": seed, "crawl_docs": 1000, "max_chars": max_chars,
-                    "pages": dict(Counter(g for g, _ in sample))}  # fmt: skip
+                    "pages": dict(Counter(g for g, _ in sample)),
+                    "programming_prose_pages": len(programming)}  # fmt: skip
     calibrated = replace(DOMAIN_TAXONOMY, content_free=CONTENT_FREE)
     for prompt in (DOMAIN_V2, DOMAIN_TAXONOMY):
         backend.clear_prefix_cache()
         start, cpu_start = time.perf_counter(), time.process_time()
         probs = probabilities(backend, prompt, [t for _, t in sample])
         seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
-        readings = {prompt.id: [prompt.read_probs(p) for p in probs]}
+        prose_probs = probabilities(backend, prompt, programming)
+        readings = {prompt.id: ([prompt.read_probs(p) for p in probs], [prompt.read_probs(p) for p in prose_probs])}
         if prompt is DOMAIN_TAXONOMY:
             free = [calibrated.read_probs(p).probs for p in probabilities(backend, calibrated, CONTENT_FREE)]
             bias = {label: sum(f[label] for f in free) / len(free) for label in prompt.labels}
-            readings[prompt.id + " calibrated"] = [prompt.read_probs(p, bias) for p in probs]
-        for name, read in readings.items():
+            readings[prompt.id + " calibrated"] = ([prompt.read_probs(p, bias) for p in probs],
+                                                   [prompt.read_probs(p, bias) for p in prose_probs])  # fmt: skip
+        for name, (read, prose_read) in readings.items():
             right = Counter(g for (g, _), r in zip(sample, read) if mix_group(r.label) == g)
             per_group = {g: round(right[g] / result["pages"][g], 4) for g in MIX_GROUPS}
             result[name] = {
@@ -185,11 +195,13 @@ def label_domains(backend: TransformersBackend, per_group: int, max_chars: int, 
                 "accuracy_per_group": per_group,
                 "mean_label_mass": round(sum(r.mass for r in read) / len(read), 4),
                 "labels": dict(Counter(r.label for r in read).most_common()),
+                "programming_prose_called_code": round(sum(r.label == "code" for r in prose_read) / len(prose_read), 4),
                 "seconds": round(seconds, 2),
                 "cpu_seconds": round(cpu_seconds, 2),
             }
             print(f"{name}: accuracy {result[name]['accuracy']} {per_group}, label mass "
-                  f"{result[name]['mean_label_mass']}", flush=True)  # fmt: skip
+                  f"{result[name]['mean_label_mass']}, programming prose called code "
+                  f"{result[name]['programming_prose_called_code']}", flush=True)  # fmt: skip
     return result
 
 
