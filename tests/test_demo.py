@@ -28,7 +28,7 @@ from test_notebooks import assert_figures, execute
 
 GOOD = {"article", "code", "math"}  # article pages of high or medium quality, code and maths
 SPAM = {"keyword_spam", "link_farm", "product_list", "repetitive", "short_lines"}
-AUC_FLOOR = 0.8  # the issue's goal; measured here with SmolLM2-135M labels (llama3_quality@2, calibrated): 0.68
+AUC_FLOOR = 0.8  # the issue's goal; measured here with SmolLM2-135M labels (llama3_quality@2, calibrated): 0.61
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
 CONFIG = Path(__file__).parents[1] / "configs" / "multilingual.yaml"  # as `make demo` (DEMO_CONFIG)
@@ -126,8 +126,9 @@ def test_llm_labels_cover_every_sampled_page(llm_models):
     strict=True,
     reason="known shortfall, not hidden: SmolLM2-135M's P(yes) barely separates this crawl's good pages from its "
     "spam (few-shot llama3_quality@2: ROC AUC of P(yes) 0.57 on a crawl of another seed, benchmarks/results/"
-    "label.json), and the classifier trained on 60 such labels reaches AUC 0.68 here (configs/multilingual.yaml, "
-    "as make demo; 0.50 on the English-only quickstart.yaml, 0.25 there without calibration, 0.23 with @1; "
+    "label.json), and the classifier trained on 60 such labels reaches AUC 0.61 here (configs/multilingual.yaml, "
+    "as make demo, with C4's curly-bracket rule off; 0.68 with it on; 0.50 on the English-only quickstart.yaml, "
+    "0.25 there without calibration, 0.23 with @1; "
     "goal 0.8). The same 60-label training on crawls of other "
     "seeds gave 0.96 (seed 5), 1.00 (9) and 0.61 (11; 0.70 from 200 labels): fastText learns the spam's vocabulary "
     "from a few labels, so the figure swings with the sample. strict: a labeller that reaches the goal "
