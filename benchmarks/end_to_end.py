@@ -176,9 +176,10 @@ def process_tree(interval: float = 0.25):
                     rss.append(proc.memory_info().rss / 2**20)
                     times = proc.cpu_times()
                     key = (proc.pid, proc.create_time())
-                    cpu[key] = times.user + times.system
-                    if kinds.get(key) in (None, "workers"):  # a fresh process may not have its final name yet
-                        kinds[key] = process_kind(proc, me)
+                    kind = kinds.get(key)
+                    if kind in (None, "workers"):  # a fresh process may not have its final name yet
+                        kind = process_kind(proc, me)  # raises if the process has just exited: nothing kept
+                    kinds[key], cpu[key] = kind, times.user + times.system
             except psutil.Error:
                 continue
         out["peak_mib"] = max(out["peak_mib"], sum(rss))
