@@ -479,31 +479,3 @@ def test_utf8_payloads_are_stored_as_they_are_and_other_charsets_as_their_text()
         assert (utf8.decode("utf-8"), same_charset) == (text, charset), name
     assert decode_html_utf8(cases["utf-8"], None)[0] is cases["utf-8"]  # not encoded again
     assert decode_html_utf8(b"\x00" * 100, None) is None
-
-
-PANDAS_PROBE = """
-import sys
-from curation.config import InputConfig
-from curation.io.readers import plan_input_tasks, read_task
-cfg = InputConfig(paths=[sys.argv[1]])
-raw, _, _ = read_task(plan_input_tasks(cfg)[0], cfg)
-assert raw.num_rows > 0 and "pandas" not in sys.modules, "reading imported pandas"
-import pyarrow as pa
-frame = raw.to_pandas()  # pandas when something really asks for it
-assert "pandas" in sys.modules and len(frame) == raw.num_rows
-import pandas as pd
-assert pa.array(pd.Categorical(["a", "b", "a"])).type.index_type == pa.int8()  # its objects recognised
-"""
-
-
-def test_reading_does_not_import_pandas_and_pandas_works_when_asked_for(tmp_path: Path) -> None:
-    """pyarrow's first ``pa.array`` of a list imports pandas to check the list is not a pandas object
-    (0.3-0.4 CPU-s per process); ``curation.io.records`` settles that probe without it."""
-    import subprocess
-    import sys
-
-    from curation.testing import write_sample_crawl
-
-    path = tmp_path / "crawl.warc.gz"
-    write_sample_crawl(str(path), docs=60, seed=0)
-    subprocess.run([sys.executable, "-c", PANDAS_PROBE, str(path)], check=True)

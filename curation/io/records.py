@@ -7,7 +7,6 @@ document rows with a ``reason`` so they can be written to ``rejects/`` like any 
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
 from datetime import date, datetime, timezone
 from typing import Any
@@ -16,35 +15,6 @@ import numpy as np
 import pyarrow as pa
 
 from curation.schema import empty_rejects, make_documents, split_by_reason
-
-class _NoPandas:
-    """A meta path finder that fails every import of pandas (see ``settle_pyarrow_pandas_probe``)."""
-
-    @staticmethod
-    def find_spec(name: str, path: Any = None, target: Any = None) -> None:
-        if name.split(".")[0] == "pandas":
-            raise ImportError("pandas is not imported for pyarrow's probe")
-
-
-def settle_pyarrow_pandas_probe() -> None:
-    """Answer pyarrow's "is pandas there?" probe with no, unless pandas is already imported.
-
-    The first ``pa.array`` of a Python list asks whether the list is a pandas object and imports
-    pandas to find out: 0.3-0.4 CPU-s in every process (the driver and each worker) of a pipeline
-    that never uses pandas. Made while an import of pandas fails, the probe records "no pandas", and
-    no object can be a pandas one while pandas is not imported. Whatever later really needs pandas
-    (``to_pandas``, ``from_pandas``) makes pyarrow import it then, and from then on it is used as usual.
-    """
-    if "pandas" in sys.modules:
-        return
-    sys.meta_path.insert(0, _NoPandas)
-    try:
-        pa.array([])
-    finally:
-        sys.meta_path.remove(_NoPandas)
-
-
-settle_pyarrow_pandas_probe()
 
 RAW_SCHEMA = pa.schema(
     [
