@@ -28,7 +28,7 @@ import re
 import sys
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from lxml import etree
 
@@ -42,6 +42,9 @@ _S = "\x00S\x00"
 """Stands for the tested string in a test's Python text (``_Compiler.on_string`` puts it in)."""
 MAX_PREFILTER_LITERALS = 3
 """A regex one of whose few required literals must occur is tested after a substring test for them."""
+
+
+T = TypeVar("T")
 
 
 class Unsupported(ValueError):
@@ -106,10 +109,7 @@ class _Compiler:
         where kind is ``all``,
         ``first_child`` (``.//x[...][1]``: each parent's first match) or ``first`` (``(.//x[...])[1]``:
         the first match in document order)."""
-        terms = [self.term()]
-        while self.peek() == "|":
-            self.take()
-            terms.append(self.term())
+        terms = self.separated("|", self.term)
         if self.peek() is not None:
             raise Unsupported(" ".join(self.toks[self.pos :]))
         return terms
@@ -143,19 +143,19 @@ class _Compiler:
             self.take("]")
         return kind, tag, predicates, self.attrs
 
-    def expr(self) -> str:
-        parts = [self.conjunction()]
-        while self.peek() == "or":
+    def separated(self, sep: str, item: Callable[[], T]) -> list[T]:
+        """``item (sep item)*``: the items."""
+        items = [item()]
+        while self.peek() == sep:
             self.take()
-            parts.append(self.conjunction())
-        return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
+            items.append(item())
+        return items
+
+    def expr(self) -> str:
+        return _joined("or", self.separated("or", self.conjunction))
 
     def conjunction(self) -> str:
-        parts = [self.unary()]
-        while self.peek() == "and":
-            self.take()
-            parts.append(self.unary())
-        return parts[0] if len(parts) == 1 else "(" + " and ".join(parts) + ")"
+        return _joined("and", self.separated("and", self.unary))
 
     def unary(self) -> str:
         tok = self.peek()
@@ -172,13 +172,7 @@ class _Compiler:
         return self.primary()
 
     def attributes(self) -> list[str]:
-        names = []
-        while True:
-            self.take("@")
-            names.append(self.name())
-            if self.peek() != "|":
-                return names
-            self.take("|")
+        return self.separated("|", lambda: (self.take("@"), self.name())[1])
 
     def on_string(self, names: list[str], test: str, translate: str = "") -> str:
         """Python for ``test`` (``_S`` standing for the string) on the XPath string value of
@@ -240,6 +234,11 @@ class _Compiler:
                 test = "((" + " or ".join(f"{lit!r} in {_S}" for lit in sorted(literals)) + f") and {test})"
             return self.on_string(names, test)
         raise Unsupported(str(tok))
+
+
+def _joined(op: str, parts: list[str]) -> str:
+    """Python for the XPath ``or``/``and`` of ``parts``."""
+    return parts[0] if len(parts) == 1 else "(" + f" {op} ".join(parts) + ")"
 
 
 def _translation(source: str, target: str) -> dict[int, int | None]:
