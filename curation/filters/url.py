@@ -132,8 +132,7 @@ def _parse_ut1(out: BinaryIO) -> list[str]:
                 if member.name == "urls":
                     urls = src.read().decode("utf-8", "replace")  # type: ignore[union-attr]
                     continue
-                while chunk := src.read(1 << 20):  # type: ignore[union-attr]
-                    out.write(chunk)
+                shutil.copyfileobj(src, out, 1 << 20)  # type: ignore[arg-type]
     return sorted({u.strip() for u in urls.split("\n") if u.strip() and u[0] != "#"})
 
 
@@ -189,9 +188,10 @@ def ut1_lists() -> tuple[bytes | mmap.mmap, set[str]]:
     if lock is not None:
         with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if _load_ut1(folder) is None:  # another worker may have parsed it while this one waited
+            found = _load_ut1(folder)  # another worker may have parsed it while this one waited
+            if found is None:
                 _save_ut1(root, folder)
-        found = _load_ut1(folder)
+                found = _load_ut1(folder)
         if found is not None:
             return found
     buffer = io.BytesIO()  # the cache cannot be written: parsed in memory
