@@ -9,6 +9,7 @@ no marker, so finished work is never redone and a crash can never leave a marker
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -110,7 +111,12 @@ class PhaseRun:
         self.marker_dir, self.memory = marker_dir, memory
         done, self.folded = finished_tasks(marker_dir, self.ids)
         self.results: dict[str, Counters] = {t: {**done[t], "resumed": True} for t in self.ids if t in done}
-        self.pending = [task for task in tasks if task.task_id not in self.results]
+        self.pending = {task.task_id: task for task in tasks if task.task_id not in self.results}
+        self.done_order = list(self.results)
+        """Ids of the finished tasks, in the order they finished: what a phase started after this one
+        reads to find its newly runnable tasks without scanning all of its pending ones."""
+        self._unblocked: dict[str, Task] = {}
+        self._after_seen = 0
         self.ran = bool(self.pending)
         self.after = after if after is not None and not after.finished else None
         self.per_task = set(per_task)
@@ -125,15 +131,21 @@ class PhaseRun:
 
     def record(self, task_id: str, counters: Counters) -> None:
         self.results[task_id] = counters
+        self.done_order.append(task_id)
         self._docs_done += int(counters.get("in", 0))
         self.bar.update(1)
         self.bar.set_postfix(docs_per_s=f"{self._docs_done / max(time.perf_counter() - self.start, 1e-9):.0f}")
 
-    def ready(self) -> list[Task]:
-        """The pending tasks whose inputs are written."""
+    def ready(self, limit: int) -> list[Task]:
+        """Up to ``limit`` pending tasks whose inputs are written. Work per call follows what finished
+        since the last one, not the pending tasks (a dump's phase has ~90,000)."""
         if self.after is None or self.after.finished:
-            return list(self.pending)
-        return [t for t in self.pending if t.task_id in self.per_task and t.task_id in self.after.results]
+            return list(itertools.islice(self.pending.values(), limit))
+        for task_id in self.after.done_order[self._after_seen :]:
+            if task_id in self.per_task and task_id in self.pending:
+                self._unblocked[task_id] = self.pending[task_id]
+        self._after_seen = len(self.after.done_order)
+        return list(itertools.islice(self._unblocked.values(), limit))
 
     def submit(self, task: Task) -> None:
         import ray
@@ -144,7 +156,8 @@ class PhaseRun:
                 largest = max((n["Resources"].get("memory", 0) for n in ray.nodes() if n["Alive"]), default=0)
                 options["memory"] = int(min(self.memory, largest)) if largest else None
             self._remote = ray.remote(_run_and_mark).options(**{k: v for k, v in options.items() if v is not None})
-        self.pending.remove(task)
+        del self.pending[task.task_id]
+        self._unblocked.pop(task.task_id, None)
         self.in_flight[self._remote.remote(task, marker_path(self.marker_dir, task.task_id))] = task.task_id
 
     def close(self) -> None:
@@ -187,16 +200,17 @@ def start_tasks(
     run = PhaseRun(phase, tasks, marker_dir, memory, after, per_task)
     if SETTINGS.use_ray:
         if expected_seconds:
-            run.pending.sort(key=lambda t: -expected_seconds.get(t.task_id, 0.0))  # stable: ties keep their order
+            ranked = sorted(run.pending.items(), key=lambda item: -expected_seconds.get(item[0], 0.0))
+            run.pending = dict(ranked)  # stable: ties keep their order
         _drive(run, wait=False)
         return run
     try:
-        for task in list(run.pending):
+        for task in list(run.pending.values()):
             try:
                 counters = _run_and_mark(task, marker_path(marker_dir, task.task_id))
             except Exception as err:
                 raise TaskFailed(task.task_id, err) from err
-            run.pending.remove(task)
+            del run.pending[task.task_id]
             run.record(task.task_id, counters)
     finally:
         run.bar.close()
@@ -233,7 +247,7 @@ def _drive(run: PhaseRun, wait: bool) -> None:
         while True:
             slots = SETTINGS.max_in_flight + SETTINGS.queued - sum(len(r.in_flight) for r in runs)
             for r in runs:
-                for task in r.ready()[: max(slots, 0)]:
+                for task in r.ready(max(slots, 0)):
                     r.submit(task)
                     slots -= 1
                 if not r.finished and not r.pending and not r.in_flight:
