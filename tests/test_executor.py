@@ -91,7 +91,7 @@ runtime = SimpleNamespace(executor="ray", address=None, workers=1, shared_filesy
                           progress=False)
 with ray_session(runtime, env={"CURATION_PROBE": "1"}, warm_up=warm_up):
     daemons = {" ".join(p.cmdline()) for p in psutil.Process().children(recursive=True)}
-    seen["monitor_ran"] = any("monitor.py" in d for d in daemons)
+    seen["monitor_ran"] = any("autoscaler/_private/monitor.py" in d for d in daemons)
     seen["dashboard_head_ran"] = any("dashboard/dashboard.py" in d for d in daemons)
     seen["agent_minimal"] = any("raylet" in d and "--minimal" in d for d in daemons)
     seen["task_env"] = ray.get(ray.remote(lambda: os.environ.get("CURATION_PROBE")).remote())
@@ -106,16 +106,16 @@ print(json.dumps(seen))
 
 @pytest.mark.ray
 def test_an_embedded_session_warms_up_while_ray_starts_and_stops_every_daemon():
-    """``warm_up`` runs beside ``ray.init`` (not after it); no dashboard head starts and the raylet starts
-    its dashboard agent without HTTP (``--minimal``), yet tasks run and
-    see the run's environment; tasks queued in Ray beyond the workers still run one per worker; the
-    session's end stops every process it started, the autoscaler monitor it kills first included."""
+    """``warm_up`` runs beside ``ray.init`` (not after it); neither the dashboard head nor the autoscaler
+    monitor starts and the raylet starts its dashboard agent without HTTP (``--minimal``), yet tasks run
+    and see the run's environment; tasks queued in Ray beyond the workers still run one per worker; the
+    session's end stops every process it started."""
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
     out = subprocess.run([sys.executable, "-c", EMBEDDED_SESSION], capture_output=True, text=True, env=env,
                          timeout=120, check=True)
     seen = json.loads(out.stdout.strip().splitlines()[-1])
     assert seen["thread"] == "curation-warm-up" and seen["ray_ready_at_start"] is False
-    assert seen["monitor_ran"] and not seen["dashboard_head_ran"] and seen["agent_minimal"]
+    assert not seen["monitor_ran"] and not seen["dashboard_head_ran"] and seen["agent_minimal"]
     assert seen["task_env"] == "1"
     assert seen["queued"] == 1 and all(b[0] >= a[1] for a, b in zip(seen["spans"], seen["spans"][1:]))
     assert seen["left"] == []

@@ -72,7 +72,9 @@ def ray_session(
             use_ray=previous[0], max_in_flight=previous[1], max_retries=runtime.max_retries, progress=runtime.progress
         )
         if started:
-            stop_ray()
+            import ray
+
+            ray.shutdown()
 
 
 def start_ray(runtime: Any, env: Mapping[str, str] | None, warm_up: Callable[[], object] | None = None) -> bool:
@@ -107,8 +109,8 @@ def start_ray(runtime: Any, env: Mapping[str, str] | None, warm_up: Callable[[],
 
 @contextmanager
 def lean_embedded_start() -> Iterator[None]:
-    """Within it, an embedded ``ray.init`` starts no dashboard head process, and its dashboard agent
-    starts without its HTTP server.
+    """Within it, an embedded ``ray.init`` starts neither the dashboard head nor the autoscaler monitor,
+    and its dashboard agent starts without its HTTP server.
 
     - With ``include_dashboard=False`` Ray 2.x still starts the dashboard's head (for its usage-stats
       module only) and waits for it before it starts the raylet: ~0.8 CPU-s of imports on the critical
@@ -116,17 +118,28 @@ def lean_embedded_start() -> Iterator[None]:
     - The raylet waits for its dashboard agent. Started ``--minimal`` (as Ray does when the
       ``ray[default]`` extras are missing) the agent serves no HTTP, whose only clients are the
       dashboard head and job submission: ray.init took 1.6 s in 3 of 3 starts, against 2.0-2.9 s.
+    - The autoscaler monitor (``ray start --no-monitor`` leaves it out) imports Ray's autoscaler while
+      the raylet and its agents start (0.46 CPU-s; Ray's daemons 1.55-1.81 CPU-s per 2-worker run
+      without it, 1.86-2.23 with it), and at shutdown Ray stops the GCS before it, so that it retries
+      the stopped GCS until Ray's 1 s grace period kills it. One machine of fixed size has nothing to
+      scale.
 
-    An embedded run has no use for either: no job submission, no state API, no dashboard; the agents'
-    gRPC services (runtime env, metrics, logs) still start. Private API: each is skipped if Ray renames it.
+    An embedded run has no use for any of them: no job submission, no state API, no dashboard, no
+    autoscaling; the agents' gRPC services (runtime env, metrics, logs) still start. Private API: each
+    patch is skipped if Ray renames what it replaces (tests/test_executor.py notices).
     """
     with _replaced("ray._private.node", "Node", "start_api_server", _skip_api_server), \
+            _replaced("ray._private.node", "Node", "start_monitor", _skip_monitor), \
             _replaced("ray._private.utils", None, "get_dashboard_dependency_error", _minimal_agent):
         yield
 
 
 def _skip_api_server(self: Any, **_: Any) -> None:
     self._webui_url = ""  # what the skipped call sets when the dashboard is off
+
+
+def _skip_monitor(self: Any) -> None:
+    pass
 
 
 def _minimal_agent() -> ImportError:
@@ -175,23 +188,6 @@ def alongside(fn: Callable[[], object] | None) -> Iterator[None]:
         thread.join()
         if failure:
             log.warning("warm-up failed while Ray started (retried where it is needed): %s", failure[0])
-
-
-def stop_ray() -> None:
-    """``ray.shutdown()`` of the Ray this process started, without its 1 s wait on the autoscaler monitor.
-
-    Ray stops the GCS before the monitor, whose SIGTERM handler then reports to the stopped GCS until
-    Ray's 1 s grace period ends and kills it (Ray 2.x: 1.4 s of a 2-worker run's shutdown, 0.4 s without
-    it). An embedded cluster has nothing to autoscale, so the monitor is killed first.
-    """
-    import ray
-
-    node = getattr(ray._private.worker, "_global_node", None)  # private: skipped if Ray renames it
-    for info in (getattr(node, "all_processes", None) or {}).get("monitor", []):
-        if info.process.poll() is None:
-            info.process.kill()
-            info.process.wait()
-    ray.shutdown()
 
 
 def in_process(runtime: Any) -> bool:
