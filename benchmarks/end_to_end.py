@@ -34,9 +34,11 @@ workers), and ours' phase timeline (start and end of each phase; extract and the
 overlap) and wall time outside every phase (Ray's start and stop, planning, publishing, run
 statistics) are reported. Tokenizers' own thread pool is off for both (TOKENIZERS_PARALLELISM=false)
 so that W workers use W cores. Peak memory: the largest summed RSS of that process tree, sampled
-every 0.25 s.
+every 0.25 s. A 2-core machine's timings vary by 10-20% from run to run (Ray's start alone has taken
+1.6 or 2.6 s): each measurement runs ``--repeat`` times, in rounds that run every configuration once,
+and the run of median wall time is reported with every run's seconds.
 
-    python benchmarks/end_to_end.py [--small] [--workers 1 2] [--limit-pages N] [--files K]
+    python benchmarks/end_to_end.py [--small] [--workers 1 2] [--repeat 3] [--limit-pages N] [--files K]
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ import collections
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -474,11 +477,30 @@ def markdown_table(results: dict, workers: list[int], crawl: dict, english: dict
     return "\n".join([head, *rows])
 
 
-def measure(results: dict, key: str, method: str, crawl_dir: Path, work: Path, workers: int, pages: int) -> dict:
-    r = child(method, str(crawl_dir), str(work), workers)
-    results[key] = r = summarise(r, pages, workers)
+def measure(results: dict, jobs: list[tuple[str, str, Path, Path, int, int]], repeat: int) -> None:
+    """Run every job ``(key, method, crawl, work, workers, pages)`` ``repeat`` times, in rounds (each round
+    runs every job once, so ours and datatrove share whatever load the machine had then), and keep for
+    each key the run of median wall time, with every run's seconds beside it. Round 0's run folders are
+    kept (the gates comparison reads them); the others are removed."""
+    runs: dict[str, list[dict]] = collections.defaultdict(list)
+    for round_ in range(repeat):
+        for key, method, crawl_dir, work, workers, pages in jobs:
+            folder = work if round_ == 0 else work.with_name(f"{work.name}-r{round_}")
+            r = summarise(child(method, str(crawl_dir), str(folder), workers), pages, workers)
+            if round_:
+                shutil.rmtree(folder, ignore_errors=True)
+                shutil.rmtree(f"{folder}-cache", ignore_errors=True)
+            runs[key].append(r)
+            report(f"{key} ({round_ + 1}/{repeat})", r)
+    for key, measured in runs.items():
+        median = sorted(measured, key=lambda r: r["seconds"])[len(measured) // 2]
+        results[key] = {**median, "seconds_of_each_run": [r["seconds"] for r in measured],
+                        "cpu_seconds_of_each_run": [r["cpu_seconds"] for r in measured]}
+
+
+def report(label: str, r: dict) -> None:
     print(
-        f"{key:26s} {r['seconds']:7.1f} s ({r['cpu_seconds']:6.1f} CPU-s)  "
+        f"{label:32s} {r['seconds']:7.1f} s ({r['cpu_seconds']:6.1f} CPU-s)  "
         f"{r['docs_per_s_per_core']:7.2f} docs/s/core  {r['tokens_per_s_per_core']:8,} tokens/s/core  "
         f"{r['docs_per_cpu_s']:7.2f} docs/CPU-s  peak {r['peak_memory_mib']:,} MiB  "
         f"(read {r['pages_read']}, kept {r['docs_out']} docs, {r['tokens']:,} tokens); CPU-s by process: "
@@ -486,7 +508,6 @@ def measure(results: dict, key: str, method: str, crawl_dir: Path, work: Path, w
         + (f"; outside phases {r['outside_phases_seconds']:.1f} s" if "outside_phases_seconds" in r else ""),
         flush=True,
     )
-    return r
 
 
 def ratio_of(ours: dict, base: dict) -> dict:
@@ -504,6 +525,8 @@ def main() -> None:
     parser.add_argument("--limit-pages", type=int, help="use this many pages, spread over the crawl")
     parser.add_argument("--files", type=int, default=8, help="WARC files the pages are split into")
     parser.add_argument("--docs", type=int, default=2000, help="sample-crawl size when ../shared/data is absent")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each measurement, in rounds; the run of median wall time is reported")
     parser.add_argument("--worker", choices=["ours_default", "ours_equivalent", "ours_nogates", "datatrove"],
                         help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)
@@ -531,18 +554,17 @@ def main() -> None:
             f"from {', '.join(crawl['sources'])}; load average {load[0]:.1f}",
             flush=True,
         )
-        for w in args.workers:
-            for method in ("ours_default", "ours_equivalent", "datatrove"):
-                measure(results, f"{method}_{w}w", method, tmp / "crawl", tmp / f"{method}-{w}", w, crawl["pages"])
-        measure(results, "ours_nogates_1w", "ours_nogates", tmp / "crawl", tmp / "nogates", 1, crawl["pages"])
+        measure(results, [(f"{method}_{w}w", method, tmp / "crawl", tmp / f"{method}-{w}", w, crawl["pages"])
+                          for w in args.workers for method in ("ours_default", "ours_equivalent", "datatrove")],
+                args.repeat)
+        measure(results, [("ours_nogates_1w", "ours_nogates", tmp / "crawl", tmp / "nogates", 1, crawl["pages"])], 1)
         first = min(args.workers)
         gates = compare_gates(str(tmp / f"ours_default-{first}"), str(tmp / "nogates"))
         english = write_crawl(sources, tmp / "english", files, limit, ids=english_ids(str(tmp / "nogates")))
         print(f"English subset: {english['pages']} pages", flush=True)
-        for w in args.workers:
-            for method in ("ours_default", "datatrove"):
-                measure(results, f"english_{method}_{w}w", method, tmp / "english", tmp / f"english-{method}-{w}", w,
-                        english["pages"])
+        measure(results, [(f"english_{method}_{w}w", method, tmp / "english", tmp / f"english-{method}-{w}", w,
+                           english["pages"]) for w in args.workers for method in ("ours_default", "datatrove")],
+                args.repeat)
 
     ratios = {}
     for w in args.workers:
@@ -586,6 +608,7 @@ def main() -> None:
             "cold": "clock covers Ray start-up (2 workers; 1 worker runs in-process, runtime.executor auto) and "
                     "worker loading; UT1 blocklist parsed (empty CURATION_CACHE)",
             "load_average_at_start": load,
+            "repeat": args.repeat,
             "results": results,
             "ratios": ratios,
             "goals": {"docs_per_core": GOAL_PER_CORE_RATIO, "english_docs_per_core": GOAL_ENGLISH_RATIO},
