@@ -121,6 +121,47 @@ def test_an_embedded_session_warms_up_while_ray_starts_and_stops_every_daemon():
     assert seen["left"] == []
 
 
+DRIVER_LANE_SESSION = """
+import json, os, tempfile, time
+from types import SimpleNamespace
+import ray
+from curation.runtime.executor import Task, TaskFailed, run_tasks
+from curation.runtime.ray_session import ray_session
+def pid(i):
+    time.sleep(0.2)
+    return {"in": 1, "pid": os.getpid()}
+def fail():
+    raise ValueError("bad part")
+runtime = SimpleNamespace(executor="auto", address=None, workers=2, shared_filesystem=False, max_retries=0,
+                          progress=False)
+seen = {"driver": os.getpid()}
+with ray_session(runtime):
+    seen["ray_cpus"] = ray.cluster_resources().get("CPU")
+    seen["pids"] = [r["pid"] for r in run_tasks("p", [Task(f"t{i}", pid, {"i": i}) for i in range(6)],
+                                                   tempfile.mkdtemp())]
+    try:
+        run_tasks("f", [Task("bad", fail)], tempfile.mkdtemp())
+    except TaskFailed as err:
+        seen["failed"] = str(err)
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.ray
+def test_the_driver_is_one_of_the_workers_of_an_embedded_ray():
+    """``runtime.executor: auto`` with 2 workers: Ray gets 1 CPU and the driver runs tasks as the second
+    worker, beside Ray's; every task runs once and in either place; a task that raises in the driver
+    fails the phase with its own error."""
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    out = subprocess.run([sys.executable, "-c", DRIVER_LANE_SESSION], capture_output=True, text=True, env=env,
+                         timeout=120, check=True)
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["ray_cpus"] == 1
+    assert len(seen["pids"]) == 6 and seen["driver"] in seen["pids"]
+    assert len(set(seen["pids"]) - {seen["driver"]}) == 1  # and one Ray worker
+    assert seen["failed"] == "task bad failed: ValueError: bad part"
+
+
 def log_and_sleep(log: str, task_id: str, seconds: float) -> dict:
     with open(log, "a") as f:
         f.write(task_id + "\n")

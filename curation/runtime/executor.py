@@ -12,7 +12,8 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,19 +47,25 @@ class ExecutorSettings:
     """Tasks handed to Ray beyond ``max_in_flight``, waiting in Ray's queue so that a worker starts its
     next task without a round trip through the driver; only where Ray itself runs at most
     ``max_in_flight`` at once (an embedded Ray with that many CPUs)."""
+    lane: DriverLane | None = None
+    """The driver's own slot beside Ray's ``max_in_flight`` (see ``DriverLane``)."""
 
 
 SETTINGS = ExecutorSettings()
 
 
 def configure(
-    *, use_ray: bool, max_in_flight: int, max_retries: int = 3, progress: bool = True, queued: int = 0
+    *, use_ray: bool, max_in_flight: int, max_retries: int = 3, progress: bool = True, queued: int = 0,
+    driver_lane: bool = False,
 ) -> None:
     SETTINGS.use_ray = use_ray
     SETTINGS.max_in_flight = max(1, max_in_flight)
     SETTINGS.max_retries = max_retries
     SETTINGS.progress = progress
     SETTINGS.queued = max(0, queued)
+    if SETTINGS.lane is not None:
+        SETTINGS.lane.close()
+    SETTINGS.lane = DriverLane() if use_ray and driver_lane else None
 
 
 def marker_path(marker_dir: str, task_id: str) -> str:
@@ -92,6 +99,44 @@ def _run_and_mark(task: Task, marker: str) -> Counters:
     counters = {**counters, "seconds": round(time.perf_counter() - start, 3)}
     fs.write_json(marker, counters)
     return counters
+
+
+class DriverLane:
+    """One task at a time in a driver thread, beside Ray's workers.
+
+    On an embedded Ray of W workers the driver is the W-th: Ray gets W - 1 CPUs, and the driver, which
+    otherwise only waits on Ray, runs tasks too. A Ray worker is a fresh process that imports and loads
+    everything before its first task (1.5-2 CPU-s: Ray, the pipeline, spaCy's rules, the tokenizer);
+    the driver has most of it loaded already, as a forked pool's workers have (datatrove).
+    """
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="curation-driver-task")
+        self.future: Future | None = None
+        self.run: PhaseRun | None = None
+        self.task_id = ""
+
+    def start(self, run: PhaseRun, task: Task) -> None:
+        self.run, self.task_id = run, task.task_id
+        self.future = self._pool.submit(_run_and_mark, task, marker_path(run.marker_dir, task.task_id))
+
+    def wait(self, timeout: float | None) -> None:
+        """Record the running task's counters in its phase if it ends within ``timeout`` seconds; a task
+        that raised raises ``TaskFailed``."""
+        if self.future is None or not wait_futures([self.future], timeout=timeout).done:
+            return
+        run, task_id, future = self.run, self.task_id, self.future
+        self.run, self.future = None, None
+        try:
+            counters = future.result()
+        except Exception as err:
+            raise TaskFailed(task_id, err) from err
+        assert run is not None
+        run.record(task_id, counters)
+
+    def close(self) -> None:
+        """Wait for a running task (a thread cannot be stopped; its outputs and marker are atomic)."""
+        self._pool.shutdown(wait=True)
 
 
 class PhaseRun:
@@ -147,6 +192,12 @@ class PhaseRun:
         self._after_seen = len(self.after.done_order)
         return list(itertools.islice(self._unblocked.values(), limit))
 
+    def take(self, task: Task) -> Task:
+        """``task`` leaves the pending ones (to run elsewhere than on Ray)."""
+        del self.pending[task.task_id]
+        self._unblocked.pop(task.task_id, None)
+        return task
+
     def submit(self, task: Task) -> None:
         import ray
 
@@ -156,8 +207,7 @@ class PhaseRun:
                 largest = max((n["Resources"].get("memory", 0) for n in ray.nodes() if n["Alive"]), default=0)
                 options["memory"] = int(min(self.memory, largest)) if largest else None
             self._remote = ray.remote(_run_and_mark).options(**{k: v for k, v in options.items() if v is not None})
-        del self.pending[task.task_id]
-        self._unblocked.pop(task.task_id, None)
+        self.take(task)
         self.in_flight[self._remote.remote(task, marker_path(self.marker_dir, task.task_id))] = task.task_id
 
     def close(self) -> None:
@@ -239,22 +289,33 @@ def run_tasks(
 
 def _drive(run: PhaseRun, wait: bool) -> None:
     """Submit the ready tasks of ``run`` and of the phase it runs after, at most ``max_in_flight`` (plus
-    ``queued``) at once and the earlier phase's first; with ``wait``, until both are finished."""
+    ``queued``) at once on Ray and one more in the driver's lane if there is one, the earlier phase's
+    first; with ``wait``, until both are finished."""
     import ray
 
     runs = [r for r in (run.after, run) if r is not None and not r.finished]
+    lane = SETTINGS.lane
     try:
         while True:
             slots = SETTINGS.max_in_flight + SETTINGS.queued - sum(len(r.in_flight) for r in runs)
             for r in runs:
-                for task in r.ready(max(slots, 0)):
-                    r.submit(task)
-                    slots -= 1
-                if not r.finished and not r.pending and not r.in_flight:
+                lane_free = lane is not None and lane.future is None
+                for task in r.ready(max(slots, 0) + lane_free):
+                    if lane is not None and lane.future is None:
+                        lane.start(r, r.take(task))
+                    else:
+                        r.submit(task)
+                        slots -= 1
+                if not r.finished and not r.pending and not r.in_flight and not (lane and lane.run is r):
                     r.close()
             if not wait or all(r.finished for r in runs):
                 return
-            done, _ = ray.wait([ref for r in runs for ref in r.in_flight], num_returns=1)
+            refs = [ref for r in runs for ref in r.in_flight]
+            if lane is not None and lane.future is not None:  # look at both, Ray briefly
+                done = ray.wait(refs, num_returns=1, timeout=0.01)[0] if refs else []
+                lane.wait(0 if refs else None)
+            else:
+                done = ray.wait(refs, num_returns=1)[0]
             for ref in done:
                 owner = next(r for r in runs if ref in r.in_flight)
                 task_id = owner.in_flight.pop(ref)

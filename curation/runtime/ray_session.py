@@ -50,10 +50,14 @@ def ray_session(
     nodes is refused unless ``runtime.shared_filesystem`` says it is mounted everywhere. ``warm_up``:
     work that would otherwise be waited for later (an on-disk cache this machine's workers load, the
     driver's own loads), done here while an embedded Ray starts (see ``start_ray``).
+
+    An embedded Ray of W workers (``runtime.executor: auto``) gets W - 1 CPUs and the driver runs tasks
+    as the W-th worker (``executor.DriverLane``).
     """
     previous = (executor.SETTINGS.use_ray, executor.SETTINGS.max_in_flight)
     local = in_process(runtime)
-    started = False if local else start_ray(runtime, env, warm_up)
+    lane = not local and driver_works(runtime)
+    started = False if local else start_ray(runtime, env, warm_up, driver_works=lane)
     try:
         if local:
             workers = 1
@@ -62,10 +66,13 @@ def ray_session(
 
             if not runtime.shared_filesystem:
                 refuse_local_paths(shared_paths)
-            workers = runtime.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+            if lane:  # Ray has the run's workers but one: the driver is the last one
+                workers = int(ray.cluster_resources()["CPU"])
+            else:
+                workers = runtime.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         embedded = started and not (runtime.address or os.environ.get("RAY_ADDRESS"))  # Ray's CPUs = workers
         executor.configure(use_ray=not local, max_in_flight=workers, max_retries=runtime.max_retries,
-                           progress=runtime.progress, queued=workers if embedded else 0)
+                           progress=runtime.progress, queued=workers if embedded else 0, driver_lane=lane)
         yield
     finally:
         executor.configure(
@@ -77,12 +84,14 @@ def ray_session(
             ray.shutdown()
 
 
-def start_ray(runtime: Any, env: Mapping[str, str] | None, warm_up: Callable[[], object] | None = None) -> bool:
+def start_ray(runtime: Any, env: Mapping[str, str] | None, warm_up: Callable[[], object] | None = None,
+              driver_works: bool = False) -> bool:
     """Start Ray (embedded, or joined to ``runtime.address``/``RAY_ADDRESS``) unless this process has a
     session already; return whether it was started here.
 
     An embedded start takes seconds of mostly waiting on its daemons (2 cores: ~3.5 CPU-seconds over
-    ~3 s), and its workers are on this machine: ``warm_up`` runs in a thread meanwhile.
+    ~3 s), and its workers are on this machine: ``warm_up`` runs in a thread meanwhile. With
+    ``driver_works`` it gets one CPU fewer than the run's workers: the driver is one of them.
     """
     import ray
 
@@ -100,7 +109,7 @@ def start_ray(runtime: Any, env: Mapping[str, str] | None, warm_up: Callable[[],
     if address:
         kwargs["address"] = address
     else:
-        kwargs["num_cpus"] = runtime.workers or os.cpu_count() or 1
+        kwargs["num_cpus"] = max(1, (runtime.workers or os.cpu_count() or 1) - driver_works)
         kwargs["_system_config"] = EMBEDDED_SYSTEM_CONFIG
     with alongside(None if address else warm_up), nullcontext() if address else lean_embedded_start():
         ray.init(**kwargs)
@@ -190,15 +199,23 @@ def alongside(fn: Callable[[], object] | None) -> Iterator[None]:
             log.warning("warm-up failed while Ray started (retried where it is needed): %s", failure[0])
 
 
+def driver_works(runtime: Any) -> bool:
+    """Whether the driver runs tasks beside Ray's workers (``auto``: an embedded Ray of 2 or more workers)."""
+    return runtime.executor == "auto" and starts_embedded(runtime) and (runtime.workers or os.cpu_count() or 1) >= 2
+
+
 def in_process(runtime: Any) -> bool:
     """Whether ``runtime.executor`` runs the tasks in this process (``auto``: one task at a time on this
     machine, no cluster to join and no Ray session already open here)."""
     if runtime.executor != "auto":
         return runtime.executor == "local"
+    return starts_embedded(runtime) and (runtime.workers or os.cpu_count() or 1) == 1
+
+
+def starts_embedded(runtime: Any) -> bool:
+    """Whether ``start_ray`` would start a Ray of its own here (no cluster to join, no session open)."""
     ray = sys.modules.get("ray")  # no import: a process that never imported Ray has no session
-    if runtime.address or os.environ.get("RAY_ADDRESS") or (ray is not None and ray.is_initialized()):
-        return False
-    return (runtime.workers or os.cpu_count() or 1) == 1
+    return not (runtime.address or os.environ.get("RAY_ADDRESS") or (ray is not None and ray.is_initialized()))
 
 
 def refuse_local_paths(paths: Sequence[tuple[str, str]]) -> None:
