@@ -4,8 +4,8 @@ Input: the response records of ``../shared/data/crawl/*.warc.gz`` (a generated s
 absent), copied byte for byte into ``--files`` WARC files so that both systems see the same pages
 and can split them over their workers (datatrove parallelises over files). Each measurement runs in
 its own interpreter and starts cold: the clock covers our Ray start-up at 2 workers (``run_pipeline``
-starts an embedded Ray with W CPUs, its workers import and load everything inside the clock; at 1
-worker ``runtime.executor: auto`` runs the tasks in the measured process, as datatrove's
+starts an embedded Ray with W - 1 CPUs beside the driver as the W-th worker, and its workers import
+and load everything inside the clock; at 1 worker ``runtime.executor: auto`` runs the tasks in the measured process, as datatrove's
 LocalPipelineExecutor does, and the lazy imports and loads happen inside the clock there) and our UT1
 blocklist parse (``CURATION_CACHE`` points to an empty folder, so nothing comes from an on-disk cache),
 as it covers datatrove's pool start and its per-task blocklist parse. The imports of the measuring

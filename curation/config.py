@@ -74,7 +74,8 @@ class RuntimeConfig(Section):
         "auto",
         description="'local': tasks one after another in this process; 'ray': on Ray; 'auto': local when one "
         "task runs at a time (workers 1, or unset on a 1-CPU machine) with no cluster address and no Ray "
-        "already running, else Ray",
+        "already running, else Ray (an embedded Ray of W workers: W - 1 Ray CPUs and the driver as the last "
+        "worker)",
     )
     max_retries: int = Field(3, ge=0, description="Ray retries of tasks lost to a worker crash or node loss")
     progress: bool = True

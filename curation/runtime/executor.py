@@ -1,4 +1,5 @@
-"""Run a phase's tasks on Ray (or in-process when Ray is not started) with resume.
+"""Run a phase's tasks on Ray (or in-process when Ray is not started; on an embedded Ray, also in a
+driver thread: ``DriverLane``) with resume.
 
 Each task writes its own outputs atomically and then a completion marker holding its counters.
 When every task of the phase is done, the driver folds the markers into one phase marker
@@ -107,7 +108,9 @@ class DriverLane:
     On an embedded Ray of W workers the driver is the W-th: Ray gets W - 1 CPUs, and the driver, which
     otherwise only waits on Ray, runs tasks too. A Ray worker is a fresh process that imports and loads
     everything before its first task (1.5-2 CPU-s: Ray, the pipeline, spaCy's rules, the tokenizer);
-    the driver has most of it loaded already, as a forked pool's workers have (datatrove).
+    the driver has most of it loaded already, as a forked pool's workers have (datatrove). A task
+    here has no Ray memory reservation (``runtime.task_memory_mb``) and no retry if it kills its
+    process: that is the driver, and the run is re-run (resume).
     """
 
     def __init__(self) -> None:
