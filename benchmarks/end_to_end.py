@@ -70,6 +70,7 @@ from common import SHARED_DATA, machine, peak_rss_mib, save, timer
 GOAL_PER_CORE_RATIO = 3.0  # issue 15: mixed-language crawl, default config, both cold
 GOAL_ENGLISH_RATIO = 2.0  # issue 15: the English-only subset
 NO_GATES = ["extract.gates.url=false", "extract.gates.lid=false"]
+ALL_ON_RAY = ["runtime.executor=ray"]  # the driver runs no task (benchmarks/driver_lane.py)
 MINHASH = {"n_grams": 5, "bands": 20, "rows": 6}  # ours' defaults (curation/dedup/config.py), given to datatrove
 EQUIVALENT = [
     "filters.kl.enabled=false",
@@ -224,7 +225,7 @@ def run_ours(crawl: str, work: str, workers: int, variant: str) -> dict:
     paths = sorted(str(p) for p in Path(crawl).glob("*.warc.gz"))
     config = parse_config(
         {"input": {"paths": paths}, "runtime": {"workers": workers, "progress": False}, "output": {"dir": work}},
-        {"equivalent": EQUIVALENT, "nogates": NO_GATES}.get(variant, []),
+        {"equivalent": EQUIVALENT, "nogates": NO_GATES, "allray": ALL_ON_RAY}.get(variant, []),
     )
     with process_tree() as tree, timer() as t:  # cold: run_pipeline starts Ray and its workers
         manifest = run_pipeline(config, work)
@@ -532,7 +533,8 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=2000, help="sample-crawl size when ../shared/data is absent")
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of each measurement, in rounds; the run of median wall time is reported")
-    parser.add_argument("--worker", choices=["ours_default", "ours_equivalent", "ours_nogates", "datatrove"],
+    parser.add_argument("--worker", choices=["ours_default", "ours_equivalent", "ours_nogates", "ours_allray",
+                                             "datatrove"],
                         help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)

@@ -1,0 +1,74 @@
+"""The driver as the last worker of an embedded Ray (``executor.DriverLane``) against every task on Ray.
+
+Same crawl and clock as ``end_to_end.py`` (each run in a fresh interpreter, cold, byte-compiled), at 2
+workers: ``runtime.executor: auto`` (Ray gets 1 CPU, the driver runs tasks beside its worker) against
+``runtime.executor: ray`` (Ray gets 2 CPUs, the driver only schedules). The two alternate, pair by pair,
+on the mixed crawl and on its English subset, so that both see the machine's load of the moment; the
+JSON keeps every pair, the medians and the median of the per-pair ratios.
+
+    python benchmarks/driver_lane.py [--pairs 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from common import save
+from end_to_end import child, crawl_sources, english_ids, write_crawl
+
+VARIANTS = {"driver_lane": "ours_default", "all_on_ray": "ours_allray"}
+
+
+def pairs(crawl: Path, tmp: Path, count: int) -> dict:
+    runs: dict[str, list[dict]] = {name: [] for name in VARIANTS}
+    for i in range(count):
+        for name, method in VARIANTS.items():
+            r = child(method, str(crawl), str(tmp / f"{crawl.name}-{name}-{i}"), 2)
+            runs[name].append({"seconds": round(r["seconds"], 2), "cpu_seconds": round(r["process_tree"]["cpu_seconds"], 2),
+                               "docs_out": r["docs_out"]})
+            print(f"{crawl.name:8s} pair {i + 1}/{count} {name:12s} {r['seconds']:6.2f} s "
+                  f"{r['process_tree']['cpu_seconds']:6.2f} CPU-s", flush=True)
+    lane, ray = runs["driver_lane"], runs["all_on_ray"]
+    return {
+        "runs": runs,
+        "median_seconds": {n: statistics.median(r["seconds"] for r in v) for n, v in runs.items()},
+        "median_cpu_seconds": {n: statistics.median(r["cpu_seconds"] for r in v) for n, v in runs.items()},
+        "median_pair_speedup": round(statistics.median(b["seconds"] / a["seconds"] for a, b in zip(lane, ray)), 3),
+        "median_pair_cpu_saved": round(statistics.median(b["cpu_seconds"] - a["cpu_seconds"] for a, b in zip(lane, ray)), 2),
+        "same_documents": len({r["docs_out"] for v in runs.values() for r in v}) == 1,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pairs", type=int, default=4)
+    args = parser.parse_args()
+    for package in ("curation", "classifiers"):
+        compileall.compile_dir(Path(__file__).resolve().parents[1] / package, quiet=1)
+    with tempfile.TemporaryDirectory(prefix="bench-lane-") as name:
+        tmp = Path(name)
+        sources = crawl_sources(tmp, 2000)
+        crawl = write_crawl(sources, tmp / "crawl", 8, None)
+        child("ours_nogates", str(tmp / "crawl"), str(tmp / "nogates"), 1)
+        english = write_crawl(sources, tmp / "english", 8, None, ids=english_ids(str(tmp / "nogates")))
+        out = {"load_average_at_start": os.getloadavg(), "workers": 2, "crawl_pages": crawl["pages"], "english_pages": english["pages"],
+               "mixed": pairs(tmp / "crawl", tmp, args.pairs), "english": pairs(tmp / "english", tmp, args.pairs)}
+    out["load_average_at_end"] = os.getloadavg()
+    for key in ("mixed", "english"):
+        r = out[key]
+        print(f"{key}: median {r['median_seconds']} s; per pair, all-on-Ray / driver-lane wall "
+              f"{r['median_pair_speedup']}x, CPU-s saved {r['median_pair_cpu_saved']}; same documents {r['same_documents']}")
+    print(f"saved {save('driver_lane', out)}")
+
+
+if __name__ == "__main__":
+    main()
