@@ -56,21 +56,20 @@ def ray_session(
     """
     previous = (executor.SETTINGS.use_ray, executor.SETTINGS.max_in_flight)
     local = in_process(runtime)
-    lane = not local and driver_works(runtime)
+    embedded = not local and starts_embedded(runtime)  # Ray's CPUs are this run's to fill
+    lane = embedded and runtime.executor == "auto" and requested_workers(runtime) >= 2
     started = False if local else start_ray(runtime, env, warm_up, driver_works=lane)
     try:
         if local:
             workers = 1
+        elif embedded:  # Ray's CPUs, as start_ray set them (the driver is the last worker with a lane)
+            workers = requested_workers(runtime) - lane
         else:
             import ray
 
             if not runtime.shared_filesystem:
                 refuse_local_paths(shared_paths)
-            if lane:  # Ray has the run's workers but one: the driver is the last one
-                workers = int(ray.cluster_resources()["CPU"])
-            else:
-                workers = runtime.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        embedded = started and not (runtime.address or os.environ.get("RAY_ADDRESS"))  # Ray's CPUs = workers
+            workers = runtime.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         executor.configure(use_ray=not local, max_in_flight=workers, max_retries=runtime.max_retries,
                            progress=runtime.progress, queued=workers if embedded else 0, driver_lane=lane)
         yield
@@ -109,7 +108,7 @@ def start_ray(runtime: Any, env: Mapping[str, str] | None, warm_up: Callable[[],
     if address:
         kwargs["address"] = address
     else:
-        kwargs["num_cpus"] = max(1, (runtime.workers or os.cpu_count() or 1) - driver_works)
+        kwargs["num_cpus"] = max(1, requested_workers(runtime) - driver_works)
         kwargs["_system_config"] = EMBEDDED_SYSTEM_CONFIG
     with alongside(None if address else warm_up), nullcontext() if address else lean_embedded_start():
         ray.init(**kwargs)
@@ -199,9 +198,9 @@ def alongside(fn: Callable[[], object] | None) -> Iterator[None]:
             log.warning("warm-up failed while Ray started (retried where it is needed): %s", failure[0])
 
 
-def driver_works(runtime: Any) -> bool:
-    """Whether the driver runs tasks beside Ray's workers (``auto``: an embedded Ray of 2 or more workers)."""
-    return runtime.executor == "auto" and starts_embedded(runtime) and (runtime.workers or os.cpu_count() or 1) >= 2
+def requested_workers(runtime: Any) -> int:
+    """Tasks the run asks to run at once: ``runtime.workers``, else this machine's CPUs."""
+    return runtime.workers or os.cpu_count() or 1
 
 
 def in_process(runtime: Any) -> bool:
@@ -209,7 +208,7 @@ def in_process(runtime: Any) -> bool:
     machine, no cluster to join and no Ray session already open here)."""
     if runtime.executor != "auto":
         return runtime.executor == "local"
-    return starts_embedded(runtime) and (runtime.workers or os.cpu_count() or 1) == 1
+    return starts_embedded(runtime) and requested_workers(runtime) == 1
 
 
 def starts_embedded(runtime: Any) -> bool:
