@@ -12,7 +12,6 @@ JSON keeps every pair, the medians and the median of the per-pair ratios.
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
 import statistics
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import save
+from common import compile_ours, save
 from end_to_end import child, crawl_sources, english_ids, write_crawl
 
 VARIANTS = {"driver_lane": "ours_default", "all_on_ray": "ours_allray"}
@@ -33,8 +32,8 @@ def pairs(crawl: Path, tmp: Path, count: int) -> dict:
     for i in range(count):
         for name, method in VARIANTS.items():
             r = child(method, str(crawl), str(tmp / f"{crawl.name}-{name}-{i}"), 2)
-            runs[name].append({"seconds": round(r["seconds"], 2), "cpu_seconds": round(r["process_tree"]["cpu_seconds"], 2),
-                               "docs_out": r["docs_out"]})
+            runs[name].append({"seconds": round(r["seconds"], 2), "docs_out": r["docs_out"],
+                               "cpu_seconds": round(r["process_tree"]["cpu_seconds"], 2)})
             print(f"{crawl.name:8s} pair {i + 1}/{count} {name:12s} {r['seconds']:6.2f} s "
                   f"{r['process_tree']['cpu_seconds']:6.2f} CPU-s", flush=True)
     lane, ray = runs["driver_lane"], runs["all_on_ray"]
@@ -43,7 +42,8 @@ def pairs(crawl: Path, tmp: Path, count: int) -> dict:
         "median_seconds": {n: statistics.median(r["seconds"] for r in v) for n, v in runs.items()},
         "median_cpu_seconds": {n: statistics.median(r["cpu_seconds"] for r in v) for n, v in runs.items()},
         "median_pair_speedup": round(statistics.median(b["seconds"] / a["seconds"] for a, b in zip(lane, ray)), 3),
-        "median_pair_cpu_saved": round(statistics.median(b["cpu_seconds"] - a["cpu_seconds"] for a, b in zip(lane, ray)), 2),
+        "median_pair_cpu_saved": round(statistics.median(b["cpu_seconds"] - a["cpu_seconds"]
+                                                         for a, b in zip(lane, ray)), 2),
         "same_documents": len({r["docs_out"] for v in runs.values() for r in v}) == 1,
     }
 
@@ -52,21 +52,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", type=int, default=4)
     args = parser.parse_args()
-    for package in ("curation", "classifiers"):
-        compileall.compile_dir(Path(__file__).resolve().parents[1] / package, quiet=1)
+    compile_ours()
     with tempfile.TemporaryDirectory(prefix="bench-lane-") as name:
         tmp = Path(name)
         sources = crawl_sources(tmp, 2000)
         crawl = write_crawl(sources, tmp / "crawl", 8, None)
         child("ours_nogates", str(tmp / "crawl"), str(tmp / "nogates"), 1)
         english = write_crawl(sources, tmp / "english", 8, None, ids=english_ids(str(tmp / "nogates")))
-        out = {"load_average_at_start": os.getloadavg(), "workers": 2, "crawl_pages": crawl["pages"], "english_pages": english["pages"],
+        out = {"load_average_at_start": os.getloadavg(), "workers": 2, "crawl_pages": crawl["pages"],
+               "english_pages": english["pages"],
                "mixed": pairs(tmp / "crawl", tmp, args.pairs), "english": pairs(tmp / "english", tmp, args.pairs)}
     out["load_average_at_end"] = os.getloadavg()
     for key in ("mixed", "english"):
         r = out[key]
         print(f"{key}: median {r['median_seconds']} s; per pair, all-on-Ray / driver-lane wall "
-              f"{r['median_pair_speedup']}x, CPU-s saved {r['median_pair_cpu_saved']}; same documents {r['same_documents']}")
+              f"{r['median_pair_speedup']}x, CPU-s saved {r['median_pair_cpu_saved']}; "
+              f"same documents {r['same_documents']}")
     print(f"saved {save('driver_lane', out)}")
 
 

@@ -5,15 +5,12 @@ absent), copied byte for byte into ``--files`` WARC files so that both systems s
 and can split them over their workers (datatrove parallelises over files). Each measurement runs in
 its own interpreter and starts cold: the clock covers our Ray start-up at 2 workers (``run_pipeline``
 starts an embedded Ray with W - 1 CPUs beside the driver as the W-th worker, and its workers import
-and load everything inside the clock; at 1 worker ``runtime.executor: auto`` runs the tasks in the measured process, as datatrove's
-LocalPipelineExecutor does, and the lazy imports and loads happen inside the clock there) and our UT1
-blocklist parse (``CURATION_CACHE`` points to an empty folder, so nothing comes from an on-disk cache),
-as it covers datatrove's pool start and its per-task blocklist parse. The imports of the measuring
-process and the copy of the crawl are outside the timings for both. Both sides run compiled bytecode:
-pip compiled datatrove when it installed it, and ours (an editable install, whose bytecode Python
-writes on first import unless PYTHONDONTWRITEBYTECODE is set, as it is on this machine) is compiled
-before the first measurement; without that every process of ours compiles the pipeline from source
-(0.2 s each).
+and load everything inside the clock; at 1 worker ``runtime.executor: auto`` runs the tasks in the
+measured process, as datatrove's LocalPipelineExecutor does, and the lazy imports and loads happen
+inside the clock there) and our UT1 blocklist parse (``CURATION_CACHE`` points to an empty folder, so
+nothing comes from an on-disk cache), as it covers datatrove's pool start and its per-task blocklist
+parse. The imports of the measuring process and the copy of the crawl are outside the timings for both.
+Both sides run compiled bytecode (``common.compile_ours``: pip compiled datatrove's at install).
 
 - ours, ``default``: ``run_pipeline`` with the default config (gates -> extract -> filters -> dedup ->
   tokenize + pack) and ``runtime.workers`` = W;
@@ -49,7 +46,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import compileall
 import glob
 import json
 import os
@@ -65,7 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psutil
-from common import SHARED_DATA, machine, peak_rss_mib, save, timer
+from common import SHARED_DATA, compile_ours, machine, peak_rss_mib, save, timer
 
 GOAL_PER_CORE_RATIO = 3.0  # issue 15: mixed-language crawl, default config, both cold
 GOAL_ENGLISH_RATIO = 2.0  # issue 15: the English-only subset
@@ -548,8 +544,7 @@ def main() -> None:
         print(json.dumps({**report, "driver_peak_rss_mib": round(peak_rss_mib())}))
         return
 
-    for package in ("curation", "classifiers"):  # see the docstring: datatrove's bytecode is compiled too
-        compileall.compile_dir(Path(__file__).resolve().parents[1] / package, quiet=1)
+    compile_ours()
     limit = args.limit_pages or (120 if args.small else None)
     files = 4 if args.small and args.files == 8 else args.files
     load = os.getloadavg()
