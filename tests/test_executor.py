@@ -78,7 +78,7 @@ from types import SimpleNamespace
 import psutil, ray
 from curation.runtime import executor
 from curation.runtime.executor import Task, run_tasks
-from curation.runtime.ray_session import ray_session
+from curation.runtime.ray_session import MINIMAL_AGENT_PORTS, ray_session
 seen = {}
 def warm_up():
     seen["thread"] = threading.current_thread().name
@@ -94,6 +94,8 @@ with ray_session(runtime, env={"CURATION_PROBE": "1"}, warm_up=warm_up):
     seen["monitor_ran"] = any("autoscaler/_private/monitor.py" in d for d in daemons)
     seen["dashboard_head_ran"] = any("dashboard/dashboard.py" in d for d in daemons)
     seen["agent_minimal"] = any("raylet" in d and "--minimal" in d for d in daemons)
+    seen["raylet_told_ports"] = any("raylet/raylet" in d and set(MINIMAL_AGENT_PORTS) <= set(d.split()) for d in daemons)
+    seen["ports"] = sorted({v for k, v in ray.nodes()[0].items() if k in ("DashboardAgentListenPort", "MetricsExportPort")})
     seen["task_env"] = ray.get(ray.remote(lambda: os.environ.get("CURATION_PROBE")).remote())
     seen["queued"] = executor.SETTINGS.queued
     tasks = [Task(f"t{i}", span, {"i": i}) for i in range(4)]
@@ -105,10 +107,25 @@ print(json.dumps(seen))
 
 
 @pytest.mark.ray
+def test_the_ray_internals_that_a_lean_embedded_start_patches_exist(ray_local):
+    """Each patch of ``lean_embedded_start`` is skipped if Ray renames what it replaces, which makes an
+    embedded start slower without failing it: this test fails instead, on the Ray upgrade that renames one."""
+    import ray
+    from ray._private import node, services, state, utils
+
+    assert callable(node.Node.start_api_server) and callable(node.Node.start_monitor)
+    assert callable(utils.get_dashboard_dependency_error)
+    assert callable(services.start_ray_process) and callable(services.get_node)
+    assert callable(services._get_gcs_client_options) and callable(state.GlobalState._initialize_global_state)
+    assert {"NodeID", "Alive"} <= set(ray.nodes()[0])  # what the wait for the raylet's registration reads
+
+
+@pytest.mark.ray
 def test_an_embedded_session_warms_up_while_ray_starts_and_stops_every_daemon():
     """``warm_up`` runs beside ``ray.init`` (not after it); neither the dashboard head nor the autoscaler
-    monitor starts and the raylet starts its dashboard agent without HTTP (``--minimal``), yet tasks run
-    and see the run's environment; tasks queued in Ray beyond the workers still run one per worker; the
+    monitor starts and the raylet starts its dashboard agent without HTTP (``--minimal``) and is told
+    that agent's ports (-1, as the agent itself would report them) rather than waiting for it, yet tasks
+    run and see the run's environment; tasks queued in Ray beyond the workers still run one per worker; the
     session's end stops every process it started."""
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
     out = subprocess.run([sys.executable, "-c", EMBEDDED_SESSION], capture_output=True, text=True, env=env,
@@ -116,6 +133,7 @@ def test_an_embedded_session_warms_up_while_ray_starts_and_stops_every_daemon():
     seen = json.loads(out.stdout.strip().splitlines()[-1])
     assert seen["thread"] == "curation-warm-up" and seen["ray_ready_at_start"] is False
     assert not seen["monitor_ran"] and not seen["dashboard_head_ran"] and seen["agent_minimal"]
+    assert seen["raylet_told_ports"] and seen["ports"] == [-1]
     assert seen["task_env"] == "1"
     assert seen["queued"] == 1 and all(b[0] >= a[1] for a, b in zip(seen["spans"], seen["spans"][1:]))
     assert seen["left"] == []
