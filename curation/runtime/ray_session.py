@@ -180,7 +180,8 @@ def _raylet_told_minimal_agent_ports(start_ray_process: Callable[..., Any]) -> C
 
 def _get_node_once_registered(get_node: Callable[[str, str], Any]) -> Callable[[str, str], Any]:
     """Ray's ``get_node`` asks the GCS for the new raylet and, if it has not registered yet, sleeps one
-    second before asking again; this asks every 20 ms first (up to Ray's 30 s of patience)."""
+    second before asking again; this asks every 20 ms first, for up to 10 s, then leaves the waiting (and
+    the error, if the raylet never registers) to Ray's call."""
 
     def wait_then_get(gcs_address: str, node_id: str) -> Any:
         try:
@@ -189,7 +190,7 @@ def _get_node_once_registered(get_node: Callable[[str, str], Any]) -> Callable[[
             gcs = state.GlobalState()
             gcs._initialize_global_state(services._get_gcs_client_options(gcs_address))
             try:
-                deadline = time.monotonic() + 30
+                deadline = time.monotonic() + 10
                 while time.monotonic() < deadline and not any(
                     n["NodeID"] == node_id and n["Alive"] for n in gcs.node_table()
                 ):
