@@ -21,6 +21,9 @@ DEMO_CONFIG ?= configs/multilingual.yaml
 LABEL := $(BIN)/curate label $(DEMO_DIR)/run --backend transformers --max-chars 400
 # fastText's epoch 25 / lr 0.5 predicted the majority class for every document from those few examples.
 DOMAIN_FASTTEXT := --target multiclass --set fasttext.epoch=50 --set fasttext.lr=1.0
+# The demo runs on an embedded local Ray, the path a cluster's run takes; on one machine `runtime.executor: auto`
+# would run the same tasks on forked worker processes, with the same outputs (README, "Use").
+ON_RAY := --set runtime.executor=ray
 CURATED := --set quality.enabled=true --set quality.model=$(DEMO_DIR)/models/quality \
 	--set quality.domain_model=$(DEMO_DIR)/models/domain --set quality.top_percent=60 --set mix.preset=llama3
 
@@ -58,12 +61,12 @@ install-test: $(VENV)/.test
 # with quality selection, domains and the Llama 3 mix (only the new phases run) -> shards, evals, mix report.
 demo: $(VENV)/.demo
 	$(BIN)/curate sample-crawl $(DEMO_DIR)/crawl.warc.gz --docs $(DEMO_DOCS) --seed 0
-	$(BIN)/curate run $(DEMO_CONFIG) --input $(DEMO_DIR)/crawl.warc.gz --output $(DEMO_DIR)/run
+	$(BIN)/curate run $(DEMO_CONFIG) --input $(DEMO_DIR)/crawl.warc.gz --output $(DEMO_DIR)/run $(ON_RAY)
 	$(LABEL) --samples $(DEMO_LABELS) --prompt llama3_quality --out $(DEMO_DIR)/labels/quality.parquet
 	$(LABEL) --samples $(DEMO_DOMAIN_LABELS) --prompt domain --out $(DEMO_DIR)/labels/domain.parquet
 	$(BIN)/curate train-classifier $(DEMO_DIR)/labels/quality.parquet --out $(DEMO_DIR)/models/quality
 	$(BIN)/curate train-classifier $(DEMO_DIR)/labels/domain.parquet --out $(DEMO_DIR)/models/domain $(DOMAIN_FASTTEXT)
-	$(BIN)/curate run $(DEMO_CONFIG) --input $(DEMO_DIR)/crawl.warc.gz --output $(DEMO_DIR)/run $(CURATED)
+	$(BIN)/curate run $(DEMO_CONFIG) --input $(DEMO_DIR)/crawl.warc.gz --output $(DEMO_DIR)/run $(ON_RAY) $(CURATED)
 	$(BIN)/curate stats $(DEMO_DIR)/run
 	cat $(DEMO_DIR)/models/quality/MODEL_CARD.md $(DEMO_DIR)/models/domain/MODEL_CARD.md $(DEMO_DIR)/run/stats/mix_report.txt
 

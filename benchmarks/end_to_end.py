@@ -3,12 +3,12 @@
 Input: the response records of ``../shared/data/crawl/*.warc.gz`` (a generated sample crawl when
 absent), copied byte for byte into ``--files`` WARC files so that both systems see the same pages
 and can split them over their workers (datatrove parallelises over files). Each measurement runs in
-its own interpreter and starts cold: the clock covers our Ray start-up at 2 workers (``run_pipeline``
-starts an embedded Ray with W - 1 CPUs beside the driver as the W-th worker, and its workers import
-and load everything inside the clock; at 1 worker ``runtime.executor: auto`` runs the tasks in the
-measured process, as datatrove's LocalPipelineExecutor does, and the lazy imports and loads happen
-inside the clock there) and our UT1 blocklist parse (``CURATION_CACHE`` points to an empty folder, so
-nothing comes from an on-disk cache), as it covers datatrove's pool start and its per-task blocklist
+its own interpreter and starts cold: at 2 workers ``runtime.executor: auto`` forks 2 worker processes
+from the driver after its warm-up (``curation/runtime/forked.py``), as datatrove's LocalPipelineExecutor
+forks its pool, and the warm-up, the fork and what the workers load lazily are inside the clock; at 1
+worker it runs the tasks in the measured process, as datatrove does, and the lazy imports and loads happen
+inside the clock there. The clock also covers our UT1 blocklist parse (``CURATION_CACHE`` points to an
+empty folder, so nothing comes from an on-disk cache), as it covers datatrove's pool start and its per-task blocklist
 parse. The imports of the measuring process and the copy of the crawl are outside the timings for both.
 Both sides run compiled bytecode (``common.compile_ours``: pip compiled datatrove's at install).
 
@@ -66,7 +66,7 @@ from common import SHARED_DATA, compile_ours, machine, peak_rss_mib, save, timer
 GOAL_PER_CORE_RATIO = 3.0  # issue 15: mixed-language crawl, default config, both cold
 GOAL_ENGLISH_RATIO = 2.0  # issue 15: the English-only subset
 NO_GATES = ["extract.gates.url=false", "extract.gates.lid=false"]
-ALL_ON_RAY = ["runtime.executor=ray"]  # the driver runs no task (benchmarks/driver_lane.py)
+ALL_ON_RAY = ["runtime.executor=ray"]  # an embedded Ray instead of forked workers (benchmarks/forked_workers.py)
 MINHASH = {"n_grams": 5, "bands": 20, "rows": 6}  # ours' defaults (curation/dedup/config.py), given to datatrove
 EQUIVALENT = [
     "filters.kl.enabled=false",
@@ -609,8 +609,9 @@ def main() -> None:
         {
             "crawl": crawl,
             "english_subset": english,
-            "cold": "clock covers Ray start-up (2 workers; 1 worker runs in-process, runtime.executor auto) and "
-                    "worker loading; UT1 blocklist parsed (empty CURATION_CACHE)",
+            "cold": "clock covers the driver's warm-up and its forked workers' start (2 workers; 1 worker runs "
+                    "in-process; runtime.executor auto) and what they load; UT1 blocklist parsed (empty "
+                    "CURATION_CACHE)",
             "load_average_at_start": load,
             "repeat": args.repeat,
             "results": results,

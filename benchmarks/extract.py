@@ -45,7 +45,7 @@ from curation.extract.isolate import shutdown as end_child  # noqa: E402
 from curation.io.readers import plan_input_tasks, read_task  # noqa: E402
 from curation.pipeline import extract_phase  # noqa: E402
 from curation.runtime.context import RunContext  # noqa: E402
-from curation.runtime.ray_session import in_process, ray_session  # noqa: E402
+from curation.runtime.ray_session import ray_session, where_tasks_run  # noqa: E402
 
 NO_GATES = ["extract.gates.url=false", "extract.gates.lid=false"]
 
@@ -62,18 +62,19 @@ def crawl_path(tmp: Path, docs: int) -> Path:
 
 
 def phase_rate(cfg, tasks, run_dir: Path, workers: int) -> tuple[float, float | None, dict[str, int]]:
-    """(pages read per second, per CPU-second, rejects by reason) of one extract phase; in-process at 1
-    worker, else on a fresh Ray, whose workers' CPU time this process cannot see (None)."""
+    """(pages read per second, per CPU-second, rejects by reason) of one extract phase, run where
+    ``runtime.executor: auto`` runs it (in-process at 1 worker, forked workers at more; their CPU time
+    counts once they are reaped at the session's end; on Ray it would not be seen: None)."""
     run_cfg = cfg.model_copy(update={"runtime": cfg.runtime.model_copy(update={"workers": workers})})
     ctx = RunContext(run_cfg, str(run_dir))
-    local = in_process(run_cfg.runtime)
+    seen = where_tasks_run(run_cfg.runtime) != "ray"
     cpu = cpu_seconds()
     with ray_session(run_cfg.runtime):
         extract_phase(ctx, tasks)
         end_child()  # reaped, so the isolated child's CPU time counts
     cpu = cpu_seconds() - cpu
     phase = ctx.phases[-1]
-    return phase.docs_in / phase.wall_seconds, phase.docs_in / cpu if local else None, dict(phase.rejected)
+    return phase.docs_in / phase.wall_seconds, phase.docs_in / cpu if seen else None, dict(phase.rejected)
 
 
 ANCHOR = """

@@ -1,9 +1,11 @@
 """An embedded Ray's start: ours (``ray_session.start_ray``) against Ray's own ``ray.init``.
 
-What a run of 2 workers on one machine pays before its first task: ``start_ray`` as ``run_pipeline``
-calls it (``lean_embedded_start``: no dashboard head, no autoscaler monitor, a minimal dashboard agent
-nobody waits for, the raylet's registration polled every 20 ms; Ray gets 1 CPU, the driver is the other
-worker) against ``ray.init(num_cpus=1, include_dashboard=False)``, the plain call a user would write.
+What a run on an embedded Ray (``runtime.executor: ray`` on one machine, ``make demo``) pays before its
+first task: ``start_ray`` as ``run_pipeline`` calls it (``lean_embedded_start``: no dashboard head, no
+autoscaler monitor, a minimal dashboard agent nobody waits for, the raylet's registration polled every
+20 ms), for one worker, against ``ray.init(num_cpus=1, include_dashboard=False)``, the plain call a user
+would write. (``results/ray_start.json`` was measured at 2 workers with the driver as one of them, which
+gave Ray the same single CPU.)
 Each start runs in a fresh interpreter with Ray imported before the clock starts; the clock covers
 ``ray.init`` and then a first trivial task (its worker's start), and the shutdown is timed apart. The
 CPU seconds are those of the processes Ray started (GCS, raylet, agents, log monitor, worker) from the
@@ -41,8 +43,8 @@ def start(variant: str) -> dict:
 
     t0 = time.perf_counter()
     if variant == "ours":
-        runtime = SimpleNamespace(address=None, workers=2)
-        start_ray(runtime, env=None, driver_works=True)
+        runtime = SimpleNamespace(address=None, workers=1)
+        start_ray(runtime, env=None)
     else:
         ray.init(num_cpus=1, include_dashboard=False, logging_level=logging.WARNING)
     t1 = time.perf_counter()

@@ -68,16 +68,16 @@ class TaskMemoryConfig(Section):
 class RuntimeConfig(Section):
     address: str | None = Field(None, description="Ray address; None = RAY_ADDRESS or an embedded local Ray")
     workers: int | None = Field(None, ge=1, description="concurrent tasks (default: CPUs of the cluster)")
-    # datatrove's LocalPipelineExecutor runs its tasks in-process at 1 worker too: Ray's daemons and a
-    # worker process cost ~5 CPU-seconds a run that one task at a time never pays back.
-    executor: Literal["auto", "ray", "local"] = Field(
+    # datatrove's LocalPipelineExecutor runs its tasks in-process at 1 worker and on forked processes at more:
+    # Ray's daemons and its workers' cold start cost a run of 2 workers on 2 cores ~6 CPU-seconds.
+    executor: Literal["auto", "ray", "processes", "local"] = Field(
         "auto",
-        description="'local': tasks one after another in this process; 'ray': on Ray; 'auto': local when one "
-        "task runs at a time (workers 1, or unset on a 1-CPU machine) with no cluster address and no Ray "
-        "already running, else Ray (an embedded Ray of W workers: W - 1 Ray CPUs and the driver as the last "
-        "worker)",
+        description="'local': tasks one after another in this process; 'processes': on `workers` processes forked "
+        "from this one (this machine only); 'ray': on Ray (embedded, or the cluster of runtime.address); 'auto': "
+        "without a cluster address or a Ray already running here, 'local' for one worker and 'processes' for more, "
+        "else 'ray'",
     )
-    max_retries: int = Field(3, ge=0, description="Ray retries of tasks lost to a worker crash or node loss")
+    max_retries: int = Field(3, ge=0, description="retries of tasks lost to a worker crash or node loss")
     progress: bool = True
     shared_filesystem: bool = Field(
         False, description="local paths are the same files on every node (NFS...); else refused on >1 node"

@@ -27,6 +27,8 @@ def in_process_executor():
     saved = dataclasses.replace(executor.SETTINGS)
     executor.configure(use_ray=False, max_in_flight=1, progress=False)
     yield
+    if executor.SETTINGS.forked is not None:  # the test's forked workers end with it
+        executor.SETTINGS.forked.close()
     for field in dataclasses.fields(saved):
         setattr(executor.SETTINGS, field.name, getattr(saved, field.name))
 

@@ -139,45 +139,52 @@ def test_an_embedded_session_warms_up_while_ray_starts_and_stops_every_daemon():
     assert seen["left"] == []
 
 
-DRIVER_LANE_SESSION = """
-import json, os, tempfile, time
+FORKED_SESSION = """
+import json, os, sys, tempfile, time
 from types import SimpleNamespace
-import ray
+import psutil
 from curation.runtime.executor import Task, TaskFailed, run_tasks
 from curation.runtime.ray_session import ray_session
+loaded = {}
+def warm_up():
+    loaded["by"] = os.getpid()
 def pid(i):
     time.sleep(0.2)
-    return {"in": 1, "pid": os.getpid()}
+    return {"in": 1, "pid": os.getpid(), "warm": loaded.get("by")}
 def fail():
     raise ValueError("bad part")
 runtime = SimpleNamespace(executor="auto", address=None, workers=2, shared_filesystem=False, max_retries=0,
                           progress=False)
 seen = {"driver": os.getpid()}
-with ray_session(runtime):
-    seen["ray_cpus"] = ray.cluster_resources().get("CPU")
-    seen["pids"] = [r["pid"] for r in run_tasks("p", [Task(f"t{i}", pid, {"i": i}) for i in range(6)],
-                                                   tempfile.mkdtemp())]
+with ray_session(runtime, warm_up=warm_up):
+    results = run_tasks("p", [Task(f"t{i}", pid, {"i": i}) for i in range(6)], tempfile.mkdtemp())
+    seen["pids"] = [r["pid"] for r in results]
+    seen["warm"] = sorted({r["warm"] for r in results})
+    seen["during"] = sorted(c.pid for c in psutil.Process().children())
     try:
         run_tasks("f", [Task("bad", fail)], tempfile.mkdtemp())
     except TaskFailed as err:
         seen["failed"] = str(err)
+seen["left"] = [p.pid for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE]
+seen["ray_imported"] = "ray" in sys.modules
 print(json.dumps(seen))
 """
 
 
-@pytest.mark.ray
-def test_the_driver_is_one_of_the_workers_of_an_embedded_ray():
-    """``runtime.executor: auto`` with 2 workers: Ray gets 1 CPU and the driver runs tasks as the second
-    worker, beside Ray's; every task runs once and in either place; a task that raises in the driver
-    fails the phase with its own error."""
+def test_a_session_of_several_workers_on_one_machine_forks_them_after_its_warm_up():
+    """``runtime.executor: auto`` with 2 workers and no cluster: no Ray; the tasks run in 2 processes
+    forked from the driver after ``warm_up`` ran there (they see what it loaded), each task once; a task
+    that raises fails the phase with its own error; the session's end leaves no worker behind."""
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
-    out = subprocess.run([sys.executable, "-c", DRIVER_LANE_SESSION], capture_output=True, text=True, env=env,
+    out = subprocess.run([sys.executable, "-c", FORKED_SESSION], capture_output=True, text=True, env=env,
                          timeout=120, check=True)
     seen = json.loads(out.stdout.strip().splitlines()[-1])
-    assert seen["ray_cpus"] == 1
-    assert len(seen["pids"]) == 6 and seen["driver"] in seen["pids"]
-    assert len(set(seen["pids"]) - {seen["driver"]}) == 1  # and one Ray worker
+    assert not seen["ray_imported"]
+    assert len(seen["pids"]) == 6 and seen["driver"] not in seen["pids"]
+    assert set(seen["pids"]) == set(seen["during"]) and len(set(seen["pids"])) == 2
+    assert seen["warm"] == [seen["driver"]]
     assert seen["failed"] == "task bad failed: ValueError: bad part"
+    assert seen["left"] == []
 
 
 def log_and_sleep(log: str, task_id: str, seconds: float) -> dict:

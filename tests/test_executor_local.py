@@ -1,5 +1,6 @@
-"""``runtime.executor``: a one-worker local run executes its tasks in the driver process, with the same
-tasks, markers and outputs as on Ray, so either can resume the other's run."""
+"""``runtime.executor``: a one-worker local run executes its tasks in the driver process, a several-worker
+one on forked worker processes, with the same tasks, markers and outputs as on Ray, so that each can
+resume the others' runs."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from curation.config import load_config
 from curation.io import fs
-from curation.runtime.ray_session import in_process
+from curation.runtime.ray_session import where_tasks_run
 from curation.testing import write_sample_crawl
 from helpers import folder_digest
 
@@ -20,22 +21,23 @@ CONFIG = Path(__file__).parents[1] / "configs" / "quickstart.yaml"
 
 
 @pytest.mark.parametrize(
-    ("overrides", "env", "local"),
+    ("overrides", "env", "where"),
     [
-        (["runtime.workers=1"], {}, True),
-        (["runtime.workers=2"], {}, False),
-        (["runtime.workers=1", "runtime.address=127.0.0.1:6379"], {}, False),
-        (["runtime.workers=1"], {"RAY_ADDRESS": "127.0.0.1:6379"}, False),
-        (["runtime.workers=1", "runtime.executor=ray"], {}, False),
-        (["runtime.workers=4", "runtime.executor=local"], {}, True),
+        (["runtime.workers=1"], {}, "local"),
+        (["runtime.workers=2"], {}, "processes"),
+        (["runtime.workers=2", "runtime.address=127.0.0.1:6379"], {}, "ray"),
+        (["runtime.workers=1"], {"RAY_ADDRESS": "127.0.0.1:6379"}, "ray"),
+        (["runtime.workers=2", "runtime.executor=ray"], {}, "ray"),
+        (["runtime.workers=4", "runtime.executor=local"], {}, "local"),
+        (["runtime.workers=1", "runtime.executor=processes"], {}, "processes"),
     ],
 )
-def test_auto_runs_in_process_only_for_one_local_worker(monkeypatch, overrides, env, local):
+def test_auto_runs_one_machine_without_ray_and_a_cluster_on_ray(monkeypatch, overrides, env, where):
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     monkeypatch.setitem(sys.modules, "ray", None)  # no Ray session in this process (another test may hold one)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    assert in_process(load_config(None, overrides).runtime) is local
+    assert where_tasks_run(load_config(None, overrides).runtime) == where
 
 
 def test_unset_workers_follow_the_machine_cores(monkeypatch):
@@ -43,13 +45,13 @@ def test_unset_workers_follow_the_machine_cores(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     runtime = load_config(None).runtime
     monkeypatch.setattr("os.cpu_count", lambda: 1)
-    assert in_process(runtime)
+    assert where_tasks_run(runtime) == "local"
     monkeypatch.setattr("os.cpu_count", lambda: 8)
-    assert not in_process(runtime)
+    assert where_tasks_run(runtime) == "processes"
 
 
 def test_a_ray_session_already_open_is_used(ray_local):
-    assert not in_process(load_config(None, ["runtime.workers=1"]).runtime)
+    assert where_tasks_run(load_config(None, ["runtime.workers=1"]).runtime) == "ray"
 
 
 @pytest.fixture(scope="module")
@@ -88,20 +90,22 @@ def phase_markers(run: Path) -> dict[str, dict]:
 
 @pytest.mark.ray
 @pytest.mark.slow
-def test_one_worker_in_process_equals_ray_and_each_resumes_the_other(crawl, tmp_path):
-    local, on_ray = tmp_path / "local", tmp_path / "ray"
+def test_in_process_forked_and_ray_runs_are_equal_and_each_resumes_the_others(crawl, tmp_path):
+    local, forked, on_ray = tmp_path / "local", tmp_path / "forked", tmp_path / "ray"
     first = run_in_subprocess(crawl, local, "runtime.workers=1")
     assert not first["ray_imported"]  # no Ray daemons, no worker processes
-    second = run_in_subprocess(crawl, on_ray, "runtime.workers=1", "runtime.executor=ray")
-    assert second["ray_imported"]
+    second = run_in_subprocess(crawl, forked, "runtime.workers=2")
+    assert not second["ray_imported"]
+    third = run_in_subprocess(crawl, on_ray, "runtime.workers=2", "runtime.executor=ray")
+    assert third["ray_imported"]
     assert first["manifest"]["phases"][0]["tasks"] > 1
-    assert folder_digest(local) == folder_digest(on_ray)
-    assert phase_markers(local) == phase_markers(on_ray)
+    assert folder_digest(local) == folder_digest(forked) == folder_digest(on_ray)
+    assert phase_markers(local) == phase_markers(forked) == phase_markers(on_ray)
 
-    # A finished in-process run resumed on Ray (and the other way round) redoes nothing.
-    for run, executor in ((local, "ray"), (on_ray, "local")):
+    # A finished run resumed by another executor redoes nothing.
+    for run, executor in ((local, "ray"), (forked, "local"), (on_ray, "processes")):
         before = folder_digest(run)
-        again = run_in_subprocess(crawl, run, "runtime.workers=1", f"runtime.executor={executor}")
+        again = run_in_subprocess(crawl, run, "runtime.workers=2", f"runtime.executor={executor}")
         phases = again["manifest"]["phases"]
         assert all(p["resumed_tasks"] == p["tasks"] for p in phases), [p["name"] for p in phases]
         assert folder_digest(run) == before

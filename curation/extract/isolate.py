@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, Pipe
 from typing import NoReturn, TypeVar
 
+from curation.runtime.forked import die_with_parent
+
 A = TypeVar("A")
 T = TypeVar("T")
 
@@ -60,15 +62,6 @@ def _limit_memory(extra_mb: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
 
 
-def _die_with(parent: int) -> None:
-    """Linux: the kernel kills this child when its parent dies (a killed worker leaves no stuck parse)."""
-    import ctypes
-
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent died before the request took effect
-        os._exit(1)
-
-
 def _serve(conn: Connection, memory_mb: int | None, parent: int) -> NoReturn:
     """Runs in the forked child: ``("fn", f)`` sets the function, ``("item", x)`` sends back ``f(x)``;
     exits when the parent closes the pipe. Never returns."""
@@ -76,7 +69,7 @@ def _serve(conn: Connection, memory_mb: int | None, parent: int) -> NoReturn:
     try:
         gc.freeze()  # the objects inherited from the worker: no collection walks (and copies) them again
         try:
-            _die_with(parent)
+            die_with_parent(parent)  # a killed worker leaves no stuck parse
             _limit_memory(memory_mb)
         except (OSError, ValueError, AttributeError):
             pass  # not Linux, or a hard limit below: run without these guards

@@ -1,4 +1,4 @@
-"""Execution on Ray: task planning, completion markers and resume, progress, counters.
+"""Execution on Ray or forked workers: task planning, completion markers and resume, progress, counters.
 
 Nothing here knows about HTML or tokens; stages know nothing about Ray.
 """

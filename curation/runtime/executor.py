@@ -1,5 +1,5 @@
-"""Run a phase's tasks on Ray (or in-process when Ray is not started; on an embedded Ray, also in a
-driver thread: ``DriverLane``) with resume.
+"""Run a phase's tasks on Ray, on worker processes forked from the driver (``forked.ForkedWorkers``, one
+machine) or one after another in this process, with resume.
 
 Each task writes its own outputs atomically and then a completion marker holding its counters.
 When every task of the phase is done, the driver folds the markers into one phase marker
@@ -13,14 +13,14 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_futures
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from tqdm.auto import tqdm
 
 from curation.io import fs
+from curation.runtime.forked import ForkedWorkers
 
 Counters = dict[str, Any]
 PHASE_MARKER = "_phase.done.json"
@@ -48,8 +48,12 @@ class ExecutorSettings:
     """Tasks handed to Ray beyond ``max_in_flight``, waiting in Ray's queue so that a worker starts its
     next task without a round trip through the driver; only where Ray itself runs at most
     ``max_in_flight`` at once (an embedded Ray with that many CPUs)."""
-    lane: DriverLane | None = None
-    """The driver's own slot beside Ray's ``max_in_flight`` (see ``DriverLane``)."""
+    forked: ForkedWorkers | None = None
+    """Where tasks run when not on Ray and not in this process: ``max_in_flight`` forked workers."""
+
+    @property
+    def in_process(self) -> bool:
+        return not self.use_ray and self.forked is None
 
 
 SETTINGS = ExecutorSettings()
@@ -57,16 +61,20 @@ SETTINGS = ExecutorSettings()
 
 def configure(
     *, use_ray: bool, max_in_flight: int, max_retries: int = 3, progress: bool = True, queued: int = 0,
-    driver_lane: bool = False,
+    forked: bool = False,
 ) -> None:
+    """Where the next phases run: on Ray, on ``max_in_flight`` forked workers (``forked``), else in this
+    process; ends the forked workers of a previous setting."""
+    if use_ray and forked:
+        raise ValueError("tasks run either on Ray or on forked workers")
     SETTINGS.use_ray = use_ray
     SETTINGS.max_in_flight = max(1, max_in_flight)
     SETTINGS.max_retries = max_retries
     SETTINGS.progress = progress
     SETTINGS.queued = max(0, queued)
-    if SETTINGS.lane is not None:
-        SETTINGS.lane.close()
-    SETTINGS.lane = DriverLane() if use_ray and driver_lane else None
+    if SETTINGS.forked is not None:
+        SETTINGS.forked.close()
+    SETTINGS.forked = ForkedWorkers(SETTINGS.max_in_flight, max_retries) if forked else None
 
 
 def marker_path(marker_dir: str, task_id: str) -> str:
@@ -100,46 +108,6 @@ def _run_and_mark(task: Task, marker: str) -> Counters:
     counters = {**counters, "seconds": round(time.perf_counter() - start, 3)}
     fs.write_json(marker, counters)
     return counters
-
-
-class DriverLane:
-    """One task at a time in a driver thread, beside Ray's workers.
-
-    On an embedded Ray of W workers the driver is the W-th: Ray gets W - 1 CPUs, and the driver, which
-    otherwise only waits on Ray, runs tasks too. A Ray worker is a fresh process that imports and loads
-    everything before its first task (1.5-2 CPU-s: Ray, the pipeline, spaCy's rules, the tokenizer);
-    the driver has most of it loaded already, as a forked pool's workers have (datatrove). A task
-    here has no Ray memory reservation (``runtime.task_memory_mb``) and no retry if it kills its
-    process: that is the driver, and the run is re-run (resume).
-    """
-
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="curation-driver-task")
-        self.future: Future | None = None
-        self.run: PhaseRun | None = None
-        self.task_id = ""
-
-    def start(self, run: PhaseRun, task: Task) -> None:
-        self.run, self.task_id = run, task.task_id
-        self.future = self._pool.submit(_run_and_mark, task, marker_path(run.marker_dir, task.task_id))
-
-    def wait(self, timeout: float | None) -> None:
-        """Record the running task's counters in its phase if it ends within ``timeout`` seconds; a task
-        that raised raises ``TaskFailed``."""
-        if self.future is None or not wait_futures([self.future], timeout=timeout).done:
-            return
-        run, task_id, future = self.run, self.task_id, self.future
-        self.run, self.future = None, None
-        try:
-            counters = future.result()
-        except Exception as err:
-            raise TaskFailed(task_id, err) from err
-        assert run is not None
-        run.record(task_id, counters)
-
-    def close(self) -> None:
-        """Wait for a running task (a thread cannot be stopped; its outputs and marker are atomic)."""
-        self._pool.shutdown(wait=True)
 
 
 class PhaseRun:
@@ -195,13 +163,13 @@ class PhaseRun:
         self._after_seen = len(self.after.done_order)
         return list(itertools.islice(self._unblocked.values(), limit))
 
-    def take(self, task: Task) -> Task:
-        """``task`` leaves the pending ones (to run elsewhere than on Ray)."""
+    def submit(self, task: Task) -> None:
         del self.pending[task.task_id]
         self._unblocked.pop(task.task_id, None)
-        return task
-
-    def submit(self, task: Task) -> None:
+        marker = marker_path(self.marker_dir, task.task_id)
+        if SETTINGS.forked is not None:
+            self.in_flight[SETTINGS.forked.submit(_run_and_mark, task, marker)] = task.task_id
+            return
         import ray
 
         if self._remote is None:
@@ -210,8 +178,7 @@ class PhaseRun:
                 largest = max((n["Resources"].get("memory", 0) for n in ray.nodes() if n["Alive"]), default=0)
                 options["memory"] = int(min(self.memory, largest)) if largest else None
             self._remote = ray.remote(_run_and_mark).options(**{k: v for k, v in options.items() if v is not None})
-        self.take(task)
-        self.in_flight[self._remote.remote(task, marker_path(self.marker_dir, task.task_id))] = task.task_id
+        self.in_flight[self._remote.remote(task, marker)] = task.task_id
 
     def close(self) -> None:
         """Every task is done: fold their markers into the phase marker."""
@@ -222,9 +189,12 @@ class PhaseRun:
         self.seconds = time.perf_counter() - self.start
 
     def cancel(self) -> None:
+        self.bar.close()
+        if SETTINGS.forked is not None:
+            SETTINGS.forked.cancel(self.in_flight)
+            return
         import ray
 
-        self.bar.close()
         for ref in self.in_flight:
             ray.cancel(ref, force=True)
 
@@ -241,17 +211,17 @@ def start_tasks(
     after: PhaseRun | None = None,
     per_task: Collection[str] = (),
 ) -> PhaseRun:
-    """Start ``tasks`` (skipping those already marked done) and return without waiting for Ray; in-process
+    """Start ``tasks`` (skipping those already marked done) and return without waiting for them; in-process
     they all run here. ``finish`` waits for them.
 
     ``memory`` (bytes) is the Ray memory reservation of each task, so large tasks do not
     over-commit a node; capped at the largest node's memory so that a task stays schedulable.
-    ``expected_seconds`` (by task id) sends the longest tasks to Ray first, so that a phase does not
-    end waiting on a long task that started last; in-process, tasks run in their given order.
-    ``after``/``per_task``: see ``PhaseRun``; the ``after`` phase's tasks go to Ray before this one's.
+    ``expected_seconds`` (by task id) starts the longest tasks first, so that a phase does not end
+    waiting on a long task that started last; in-process, tasks run in their given order.
+    ``after``/``per_task``: see ``PhaseRun``; the ``after`` phase's tasks start before this one's.
     """
     run = PhaseRun(phase, tasks, marker_dir, memory, after, per_task)
-    if SETTINGS.use_ray:
+    if not SETTINGS.in_process:
         if expected_seconds:
             ranked = sorted(run.pending.items(), key=lambda item: -expected_seconds.get(item[0], 0.0))
             run.pending = dict(ranked)  # stable: ties keep their order
@@ -292,44 +262,51 @@ def run_tasks(
 
 def _drive(run: PhaseRun, wait: bool) -> None:
     """Submit the ready tasks of ``run`` and of the phase it runs after, at most ``max_in_flight`` (plus
-    ``queued``) at once on Ray and one more in the driver's lane if there is one, the earlier phase's
-    first; with ``wait``, until both are finished."""
-    import ray
-
+    ``queued``) at once, the earlier phase's first; with ``wait``, until both are finished."""
     runs = [r for r in (run.after, run) if r is not None and not r.finished]
-    lane = SETTINGS.lane
     try:
         while True:
             slots = SETTINGS.max_in_flight + SETTINGS.queued - sum(len(r.in_flight) for r in runs)
             for r in runs:
-                lane_free = lane is not None and lane.future is None
-                for task in r.ready(max(slots, 0) + lane_free):
-                    if lane is not None and lane.future is None:
-                        lane.start(r, r.take(task))
-                    else:
-                        r.submit(task)
-                        slots -= 1
-                if not r.finished and not r.pending and not r.in_flight and not (lane and lane.run is r):
+                for task in r.ready(max(slots, 0)):
+                    r.submit(task)
+                    slots -= 1
+                if not r.finished and not r.pending and not r.in_flight:
                     r.close()
             if not wait or all(r.finished for r in runs):
                 return
-            refs = [ref for r in runs for ref in r.in_flight]
-            if lane is not None and lane.future is not None:  # look at both, Ray briefly
-                done = ray.wait(refs, num_returns=1, timeout=0.01)[0] if refs else []
-                lane.wait(0 if refs else None)
-            else:
-                done = ray.wait(refs, num_returns=1)[0]
-            for ref in done:
+            for ref in _wait_one([ref for r in runs for ref in r.in_flight]):
                 owner = next(r for r in runs if ref in r.in_flight)
                 task_id = owner.in_flight.pop(ref)
-                try:
-                    owner.record(task_id, ray.get(ref))
-                except ray.exceptions.RayTaskError as err:
-                    raise TaskFailed(task_id, err.cause if err.cause is not None else err) from None
+                owner.record(task_id, _result(ref, task_id))
     except BaseException:
         for r in runs:
             r.cancel()
         raise
+
+
+def _wait_one(refs: list[Any]) -> list[Any]:
+    """The tasks among ``refs`` that have finished, at least one."""
+    if SETTINGS.forked is not None:
+        return SETTINGS.forked.wait(refs)
+    import ray
+
+    return ray.wait(refs, num_returns=1)[0]
+
+
+def _result(ref: Any, task_id: str) -> Counters:
+    """A finished task's counters; ``TaskFailed`` with the task's own error if it raised."""
+    if SETTINGS.forked is not None:
+        try:
+            return SETTINGS.forked.result(ref)
+        except Exception as err:  # noqa: BLE001 - whatever the task raised, with its task id
+            raise TaskFailed(task_id, err) from None
+    import ray
+
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as err:
+        raise TaskFailed(task_id, err.cause if err.cause is not None else err) from None
 
 
 class TaskFailed(RuntimeError):

@@ -1,10 +1,13 @@
-"""Start (or join) Ray for a run and point the executor at it, or run the tasks in-process.
+"""Point the executor at where a run's tasks run (``runtime.executor``): Ray, joined or embedded,
+worker processes forked from the driver, or this process.
 
-Embedded local Ray by default; ``--address``/``RAY_ADDRESS`` joins a cluster, and inside a
-``ray job submit`` job Ray finds its cluster by itself. Workers are processes started by each
-node's raylet, so they see the node's environment, not the driver's shell: what they need from
-the driver (non-secret storage settings) travels in the job's ``runtime_env``. A local run with
-one worker skips Ray (``runtime.executor``): same tasks, markers and outputs, without its daemons.
+``--address``/``RAY_ADDRESS`` joins a cluster, and inside a ``ray job submit`` job Ray finds its
+cluster by itself. Workers are processes started by each node's raylet, so they see the node's
+environment, not the driver's shell: what they need from the driver (non-secret storage settings)
+travels in the job's ``runtime_env``. On one machine, ``auto`` skips Ray: one worker runs the tasks
+in-process, several run them on forked workers (``forked.ForkedWorkers``): same tasks, markers and
+outputs, without Ray's daemons and its workers' cold start; ``runtime.executor: ray`` starts an
+embedded Ray instead.
 """
 
 from __future__ import annotations
@@ -43,36 +46,36 @@ def ray_session(
     shared_paths: Sequence[tuple[str, str]] = (),
     warm_up: Callable[[], object] | None = None,
 ) -> Iterator[None]:
-    """Run the body with the executor on Ray (or in-process, see ``in_process``); shut Ray down
-    afterwards only if we started it.
+    """Run the body with the executor on Ray, on forked worker processes or in-process (see
+    ``where_tasks_run``); shut Ray down afterwards only if we started it.
 
     ``env``: environment variables for every worker of the run. ``shared_paths``: ``(what, path)``
     pairs every node must see the same, e.g. the run folder; a local one on a cluster of several
     nodes is refused unless ``runtime.shared_filesystem`` says it is mounted everywhere. ``warm_up``:
     work that would otherwise be waited for later (an on-disk cache this machine's workers load, the
-    driver's own loads), done here while an embedded Ray starts (see ``start_ray``).
-
-    An embedded Ray of W workers (``runtime.executor: auto``) gets W - 1 CPUs and the driver runs tasks
-    as the W-th worker (``executor.DriverLane``).
+    driver's own loads): done while an embedded Ray starts (see ``start_ray``), and before the forked
+    workers fork, so that they inherit it.
     """
     previous = (executor.SETTINGS.use_ray, executor.SETTINGS.max_in_flight)
-    local = in_process(runtime)
-    embedded = not local and starts_embedded(runtime)  # Ray's CPUs are this run's to fill
-    lane = embedded and runtime.executor == "auto" and requested_workers(runtime) >= 2
-    started = False if local else start_ray(runtime, env, warm_up, driver_works=lane)
+    where = where_tasks_run(runtime)
+    embedded = where == "ray" and starts_embedded(runtime)  # Ray's CPUs are this run's to fill
+    if where == "processes" and warm_up is not None:
+        warm_up_or_warn(warm_up)
+    started = where == "ray" and start_ray(runtime, env, warm_up)
     try:
-        if local:
+        if where == "local":
             workers = 1
-        elif embedded:  # Ray's CPUs, as start_ray set them (the driver is the last worker with a lane)
-            workers = requested_workers(runtime) - lane
+        elif where == "processes" or embedded:  # for an embedded Ray, its CPUs as start_ray set them
+            workers = requested_workers(runtime)
         else:
             import ray
 
             if not runtime.shared_filesystem:
                 refuse_local_paths(shared_paths)
             workers = runtime.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        executor.configure(use_ray=not local, max_in_flight=workers, max_retries=runtime.max_retries,
-                           progress=runtime.progress, queued=workers if embedded else 0, driver_lane=lane)
+        executor.configure(use_ray=where == "ray", max_in_flight=workers, max_retries=runtime.max_retries,
+                           progress=runtime.progress, queued=workers if embedded else 0,
+                           forked=where == "processes")
         yield
     finally:
         executor.configure(
@@ -84,14 +87,12 @@ def ray_session(
             ray.shutdown()
 
 
-def start_ray(runtime: Any, env: Mapping[str, str] | None, warm_up: Callable[[], object] | None = None,
-              driver_works: bool = False) -> bool:
+def start_ray(runtime: Any, env: Mapping[str, str] | None, warm_up: Callable[[], object] | None = None) -> bool:
     """Start Ray (embedded, or joined to ``runtime.address``/``RAY_ADDRESS``) unless this process has a
     session already; return whether it was started here.
 
     An embedded start takes a second or two, much of it waiting on its daemons (``lean_embedded_start``),
-    and its workers are on this machine: ``warm_up`` runs in a thread meanwhile. With
-    ``driver_works`` it gets one CPU fewer than the run's workers: the driver is one of them.
+    and its workers are on this machine: ``warm_up`` runs in a thread meanwhile.
     """
     import ray
 
@@ -109,7 +110,7 @@ def start_ray(runtime: Any, env: Mapping[str, str] | None, warm_up: Callable[[],
     if address:
         kwargs["address"] = address
     else:
-        kwargs["num_cpus"] = max(1, requested_workers(runtime) - driver_works)
+        kwargs["num_cpus"] = requested_workers(runtime)
         kwargs["_system_config"] = EMBEDDED_SYSTEM_CONFIG
     with alongside(None if address else warm_up), nullcontext() if address else lean_embedded_start():
         ray.init(**kwargs)
@@ -223,29 +224,27 @@ def _replaced(module: str, owner: str | None, name: str, replacement: Callable[[
         setattr(target, name, original)
 
 
+def warm_up_or_warn(fn: Callable[[], object]) -> None:
+    """Run ``fn``; a failure is logged, not raised (what needed the work does it again and raises its
+    error there, in a task or in the driver)."""
+    try:
+        fn()
+    except Exception as err:  # noqa: BLE001 - an optimisation; what needs the work raises it
+        log.warning("warm-up failed (retried where it is needed): %s", err)
+
+
 @contextmanager
 def alongside(fn: Callable[[], object] | None) -> Iterator[None]:
-    """Run ``fn`` in a thread while the body runs; a failure is logged, not raised (what needed the
-    work does it again and raises its error there, in a task or in the driver)."""
+    """Run ``fn`` in a thread (``warm_up_or_warn``) while the body runs."""
     if fn is None:
         yield
         return
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            fn()
-        except Exception as err:  # noqa: BLE001 - an optimisation; what needs the work raises it
-            failure.append(err)
-
-    thread = threading.Thread(target=run, name="curation-warm-up", daemon=True)
+    thread = threading.Thread(target=warm_up_or_warn, args=(fn,), name="curation-warm-up", daemon=True)
     thread.start()
     try:
         yield
     finally:
         thread.join()
-        if failure:
-            log.warning("warm-up failed while Ray started (retried where it is needed): %s", failure[0])
 
 
 def requested_workers(runtime: Any) -> int:
@@ -253,12 +252,17 @@ def requested_workers(runtime: Any) -> int:
     return runtime.workers or os.cpu_count() or 1
 
 
-def in_process(runtime: Any) -> bool:
-    """Whether ``runtime.executor`` runs the tasks in this process (``auto``: one task at a time on this
-    machine, no cluster to join and no Ray session already open here)."""
+def where_tasks_run(runtime: Any) -> str:
+    """``runtime.executor``, with ``auto`` resolved: without a cluster to join or a Ray session already
+    open here, ``local`` (in this process) for one task at a time and ``processes`` (forked workers) for
+    more; else ``ray``."""
     if runtime.executor != "auto":
-        return runtime.executor == "local"
-    return starts_embedded(runtime) and requested_workers(runtime) == 1
+        return runtime.executor
+    if not starts_embedded(runtime):
+        return "ray"
+    if requested_workers(runtime) == 1:
+        return "local"
+    return "processes" if hasattr(os, "fork") else "ray"  # no fork on Windows
 
 
 def starts_embedded(runtime: Any) -> bool:

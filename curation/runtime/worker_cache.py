@@ -1,6 +1,6 @@
 """Objects built once per worker process (models, block lists), not once per task.
 
-Ray reuses worker processes across tasks, so a module-level cache is enough.
+Ray and the forked workers keep their processes from task to task, so a module-level cache is enough.
 """
 
 from __future__ import annotations
