@@ -15,7 +15,8 @@ labels where generation parsed (logprob labels as written, calibrated, and the m
 before calibration, which is what greedy generation answers), and the load average.
 
 Label quality (``quality``): ROC AUC of the bundled model's P(yes), the current prompt against
-version 1 (instructions only, no examples), on a generated crawl of another seed than the tests'
+version 1 (instructions only, no examples) and version 2 (the examples under the quality-requirements
+question; version 3 asks whether the text is written in connected sentences), on a generated crawl of another seed than the tests'
 (seed 5; its good pages, as ``tests/test_demo.py`` picks them, against its spam) and on real text
 (wikitext-2 articles from the shared data against the same spam). P(yes) is what the classifier is
 trained on, so a labeller that cannot rank these pages cannot give a classifier that does.
@@ -32,6 +33,7 @@ the code group would wrongly take.
 
     python benchmarks/label.py [--docs 100] [--max-tokens 256] [--short-max-tokens 16] [--quality-docs 40]
     python benchmarks/label.py --only domain [--domain-docs 25]
+    python benchmarks/label.py --keep-domain   # the rest, keeping the saved domain section
 """
 
 from __future__ import annotations
@@ -62,8 +64,10 @@ from classifiers.prompts import (  # noqa: E402
     DOMAIN_TAXONOMY,
     DOMAINS,
     LLAMA3_QUALITY_BINARY,
+    QUALITY_EXAMPLES,
     QUALITY_REQUIREMENTS,
     Prompt,
+    few_shot,
 )
 from classifiers.synthetic import make_corpus  # noqa: E402
 from curation.io import fs  # noqa: E402
@@ -77,6 +81,11 @@ QUALITY_V1 = Prompt(  # llama3_quality@1, the anchor of the label-quality compar
     template=QUALITY_REQUIREMENTS + "\n\nDocument:\n<<<\n{text}\n>>>\n\n"
     + "Does the document meet the quality requirements? Reply with one line: 'Answer: yes' or 'Answer: no'.",
     answer_key="answer", labels=("yes", "no"), threshold=0.5,
+)  # fmt: skip
+QUALITY_V2 = replace(  # llama3_quality@2: version 3's examples under the quality-requirements question
+    LLAMA3_QUALITY_BINARY, version="2",
+    template="Does each document meet the quality requirements (coherent, informative prose, code or maths; not spam, "
+    "ads, links, menus or lists)?\n\n" + few_shot(QUALITY_EXAMPLES, "Answer:") + "Document:\n<<<\n{text}\n>>>",
 )  # fmt: skip
 
 
@@ -122,7 +131,7 @@ def label_quality(backend: TransformersBackend, n: int, max_chars: int, seed: in
         sets["wikitext2_vs_crawl_spam"] = (random.Random(0).sample(rows, n), spam)
     result: dict = {"crawl_seed": seed, "max_chars": max_chars,
                     "sets": {k: {"good": len(g), "spam": len(b)} for k, (g, b) in sets.items()}}  # fmt: skip
-    for prompt in (QUALITY_V1, LLAMA3_QUALITY_BINARY):
+    for prompt in (QUALITY_V1, QUALITY_V2, LLAMA3_QUALITY_BINARY):
         texts = list(dict.fromkeys(t[:max_chars] for g, b in sets.values() for t in g + b))
         probs = probabilities(backend, prompt, texts)
         score = {t: prompt.read_probs(p).score for t, p in zip(texts, probs)}
@@ -231,6 +240,8 @@ def main() -> None:
     parser.add_argument("--quality-max-chars", type=int, default=400, help="as the tests and `make demo` label")
     parser.add_argument("--domain-docs", type=int, default=25, help="pages per mix group in the domain section")
     parser.add_argument("--only", choices=["domain"], help="run this section alone, merged into the saved JSON")
+    parser.add_argument("--keep-domain", action="store_true",
+                        help="keep the saved JSON's domain section (it does not use the quality prompt)")
     args = parser.parse_args()
     if args.only == "domain":
         saved = json.loads((RESULTS / "label.json").read_text())
@@ -307,7 +318,8 @@ def main() -> None:
         "generation_parsed": len(parsed),
         "goal": "logprob >= 10x generation docs/s",
         "label_quality": label_quality(backend, args.quality_docs, args.quality_max_chars),
-        "domain_labels": domain_section(backend, args),
+        "domain_labels": (json.loads((RESULTS / "label.json").read_text())["domain_labels"] if args.keep_domain
+                          else domain_section(backend, args)),
     }
     print(f"logprob / generate: {speedup:.1f}x wall, {cpu_speedup:.1f}x CPU "
           f"({short_speedup:.1f}x / {short_cpu_speedup:.1f}x against {args.short_max_tokens} tokens); "

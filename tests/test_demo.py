@@ -28,7 +28,11 @@ from test_notebooks import assert_figures, execute
 
 GOOD = {"article", "code", "math"}  # article pages of high or medium quality, code and maths
 SPAM = {"keyword_spam", "link_farm", "product_list", "repetitive", "short_lines"}
-AUC_FLOOR = 0.8  # the issue's goal; measured here with SmolLM2-135M labels (llama3_quality@2, calibrated): 0.61
+# The issue's goal. Measured here with SmolLM2-135M labels (llama3_quality@3, calibrated): 0.9997, against
+# 0.61 with @2 (then a strict xfail). The prompt was chosen on crawls of seeds 7 and 11, never this one; the
+# same 60-label training gives 0.74 and 0.83 there (0.55 and 0.65 with @2): the figure swings with the crawl
+# and the sample, so this test guards the labeller's quality on one fixed crawl, not a general bound.
+AUC_FLOOR = 0.8
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
 CONFIG = Path(__file__).parents[1] / "configs" / "multilingual.yaml"  # as `make demo` (DEMO_CONFIG)
@@ -122,20 +126,9 @@ def test_llm_labels_cover_every_sampled_page(llm_models):
         assert summary["sampled"] == 60 and summary["ok"] == 60 and summary["unparseable"] == 0  # parse rate 100%
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known shortfall, not hidden: SmolLM2-135M's P(yes) barely separates this crawl's good pages from its "
-    "spam (few-shot llama3_quality@2: ROC AUC of P(yes) 0.57 on a crawl of another seed, benchmarks/results/"
-    "label.json), and the classifier trained on 60 such labels reaches AUC 0.61 here (configs/multilingual.yaml, "
-    "as make demo, with C4's curly-bracket rule off; 0.68 with it on; 0.50 on the English-only quickstart.yaml, "
-    "0.25 there without calibration, 0.23 with @1; "
-    "goal 0.8). The same 60-label training on crawls of other "
-    "seeds gave 0.96 (seed 5), 1.00 (9) and 0.61 (11; 0.70 from 200 labels): fastText learns the spam's vocabulary "
-    "from a few labels, so the figure swings with the sample. strict: a labeller that reaches the goal "
-    "turns this into a failure until the mark is removed",
-)
 def test_classifier_from_llm_labels_ranks_good_pages_above_spam(demo, llm_models):
-    """A test that can fail on quality: AUC of the LLM-labelled classifier, good pages vs spam."""
+    """A test that can fail on quality: AUC of the LLM-labelled classifier, good pages vs spam (with
+    llama3_quality@2's labels it reached 0.61)."""
     kinds = {t["id"]: t["kind"] for t in demo["truth"] if t["kind"] in SPAM or (
         t["kind"] in GOOD and t.get("quality", "high") in ("high", "medium"))}
     texts: dict[str, str] = {}
