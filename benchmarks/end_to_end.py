@@ -8,8 +8,9 @@ from the driver after its warm-up (``curation/runtime/forked.py``), as datatrove
 forks its pool, and the warm-up, the fork and what the workers load lazily are inside the clock; at 1
 worker it runs the tasks in the measured process, as datatrove does, and the lazy imports and loads happen
 inside the clock there. The clock also covers our UT1 blocklist parse (``CURATION_CACHE`` points to an
-empty folder, so nothing comes from an on-disk cache), as it covers datatrove's pool start and its per-task blocklist
-parse. The imports of the measuring process and the copy of the crawl are outside the timings for both.
+empty folder, so nothing comes from an on-disk cache), as it covers datatrove's pool start and its
+per-task blocklist parse. The imports of the measuring process and the copy of the crawl are outside the
+timings for both.
 Both sides run compiled bytecode (``common.compile_ours``: pip compiled datatrove's at install).
 
 - ours, ``default``: ``run_pipeline`` with the default config (gates -> extract -> filters -> dedup ->

@@ -63,11 +63,11 @@ def crawl_path(tmp: Path, docs: int) -> Path:
 
 def phase_rate(cfg, tasks, run_dir: Path, workers: int) -> tuple[float, float | None, dict[str, int]]:
     """(pages read per second, per CPU-second, rejects by reason) of one extract phase, run where
-    ``runtime.executor: auto`` runs it (in-process at 1 worker, forked workers at more; their CPU time
-    counts once they are reaped at the session's end; on Ray it would not be seen: None)."""
+    ``runtime.executor: auto`` runs it: in-process at 1 worker, else on forked workers, whose extraction
+    children this process never reaps, so that their CPU time is not seen (None)."""
     run_cfg = cfg.model_copy(update={"runtime": cfg.runtime.model_copy(update={"workers": workers})})
     ctx = RunContext(run_cfg, str(run_dir))
-    seen = where_tasks_run(run_cfg.runtime) != "ray"
+    seen = where_tasks_run(run_cfg.runtime) == "local"
     cpu = cpu_seconds()
     with ray_session(run_cfg.runtime):
         extract_phase(ctx, tasks)

@@ -20,10 +20,9 @@ import signal
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, Pipe, wait
 from typing import Any, NoReturn
-
 
 
 def die_with_parent(parent: int) -> None:
@@ -54,7 +53,7 @@ class _Call:
     fn: Callable[..., Any]
     args: tuple
     attempts: int = 0
-    reply: tuple[str, Any] | None = field(default=None)
+    reply: tuple[str, Any] | None = None
 
 
 def _serve(conn: Connection, parent: int, inherited: Iterable[Connection]) -> NoReturn:
