@@ -28,8 +28,8 @@ tests' 3): ``--domain-docs`` extracted pages of each group (code, maths, foreign
 other page is general), first 400 characters, for domain@2 (instructions only) and the current prompt
 as labelled and with contextual calibration, with the label-set mass (the next-token probability the
 label words held), and the share of ``--domain-docs`` general articles about programming (no code in
-them) labelled code: the crawl's code pages are such articles with a snippet or two, so this is what
-the code group would wrongly take.
+them) labelled code: the crawl's code pages are such articles with a snippet or two, so this says
+how much of what the labeller answers is the topic rather than the code.
 
     python benchmarks/label.py [--docs 100] [--max-tokens 256] [--short-max-tokens 16] [--quality-docs 40]
     python benchmarks/label.py --only domain [--domain-docs 25]
@@ -176,7 +176,7 @@ def label_domains(backend: TransformersBackend, per_group: int, max_chars: int, 
     sample = [p for g in MIX_GROUPS for p in rng.sample([p for p in pages if p[0] == g],
                                                          min(per_group, sum(p[0] == g for p in pages)))]  # fmt: skip
     # the crawl's code pages are articles about programming with a snippet or two; its general articles on
-    # programming have none: the share of those called code is the code group's false positives
+    # programming have none: the share of those called code is how far the labeller answers the topic
     prose = [texts[t["id"]][:max_chars] for t in truth
              if t["id"] in texts and t["kind"] == "article" and t.get("topic") == "programming"]  # fmt: skip
     programming = rng.sample(prose, min(per_group, len(prose)))

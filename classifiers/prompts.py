@@ -280,7 +280,7 @@ every word is counted too). SmolLM2-135M puts next to no mass on the word "multi
 non-English page, and most of what it gives a language to " french" whatever the language."""
 
 DOMAIN_WORDS: tuple[tuple[str, ...], ...] = (
-    ("code", "programming", "software", "python"),
+    ("code", "programming", "software", "python", "web", "computer", "computing", "developer", "coding"),
     ("math", "mathematics", "algebra", "geometry"),
     LANGUAGE_WORDS,
     ("science", "physics", "biology", "chemistry"),
@@ -298,7 +298,13 @@ DOMAIN_WORDS: tuple[tuple[str, ...], ...] = (
 """The words that answer each domain (one token each, and their capitalised forms, for SmolLM2's
 tokenizer, so one forward pass reads them all): the domain's name and the words the bundled model
 answers for it (its most likely next words on pages of each kind), so the label set holds more of its
-probability."""
+probability.
+
+Version 4 added "web", "computer", "computing", "developer" and "coding" to code. On pages about
+programming SmolLM2-135M spreads its answer over science (about 5%), code, software, tech, web and
+data (2-3% each), so version 3 called 46 of 80 code pages and 37 of 80 programming articles code.
+With the new words: 62 and 63, and still none of 160 general English pages (crawls of seeds 7 and 11,
+first 400 characters; chosen there, not on the demo's seed 0 or the tests' 3)."""
 
 DOMAIN_EXAMPLES: tuple[tuple[str, str], ...] = (
     ("def mean(values):\n    return sum(values) / len(values)\n\nCall mean([2, 4, 6]) to get 4.0. Tests in pytest "
@@ -329,7 +335,9 @@ inside one message (benchmarks/label.py, ``domain`` section)."""
 
 DOMAIN_TAXONOMY = Prompt(
     name="domain",
-    version="3",  # 2: instructions only, ending "Reply with one line: 'Domain: <domain>'" (the model copied "<")
+    # 4: more words answer code (DOMAIN_WORDS); 3: these examples;
+    # 2: instructions only, ending "Reply with one line: 'Domain: <domain>'" (the model copied "<")
+    version="4",
     kind="categorical",
     system=(
         "You classify web documents into knowledge domains for a pretraining data mix: code, math, science, "
