@@ -1,21 +1,25 @@
 """``runtime.executor``: a one-worker local run executes its tasks in the driver process, a several-worker
 one on forked worker processes, with the same tasks, markers and outputs as on Ray, so that each can
-resume the others' runs."""
+resume the others' runs; a forked worker killed in the middle of a task changes nothing."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from curation.config import load_config
 from curation.io import fs
 from curation.runtime.ray_session import where_tasks_run
 from curation.testing import write_sample_crawl
-from helpers import folder_digest
+from helpers import BIN, folder_digest
 
 CONFIG = Path(__file__).parents[1] / "configs" / "quickstart.yaml"
 
@@ -109,3 +113,48 @@ def test_in_process_forked_and_ray_runs_are_equal_and_each_resumes_the_others(cr
         phases = again["manifest"]["phases"]
         assert all(p["resumed_tasks"] == p["tasks"] for p in phases), [p["name"] for p in phases]
         assert folder_digest(run) == before
+
+
+def stop_a_busy_worker(driver: psutil.Process) -> psutil.Process | None:
+    """A forked worker of ``driver`` stopped (SIGSTOP) while it runs a task, or None if none is busy.
+
+    A worker is named ``curate-task`` while it runs one; once stopped it can neither finish its task nor
+    take another, so the name read after the stop says what a kill will land on.
+    """
+    for worker in driver.children():
+        try:
+            if worker.name() != "curate-task":
+                continue
+            worker.send_signal(signal.SIGSTOP)
+            if worker.name() == "curate-task":
+                return worker
+            worker.send_signal(signal.SIGCONT)
+        except psutil.Error:
+            continue
+    return None
+
+
+@pytest.mark.slow
+def test_a_forked_worker_killed_mid_task_is_replaced_and_the_task_retried_with_the_same_result(crawl, tmp_path):
+    clean, killed = tmp_path / "clean", tmp_path / "killed"
+    run_in_subprocess(crawl, clean, "runtime.workers=1")
+    run = subprocess.Popen([str(BIN / "curate"), "run", str(CONFIG), "--input", str(crawl), "--output", str(killed),
+                            "--set", "input.split_bytes=60000", "--set", "runtime.progress=false",
+                            "--set", "runtime.workers=2", "--set", "runtime.executor=processes"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        driver, victim, deadline = psutil.Process(run.pid), None, time.monotonic() + 300
+        while victim is None and run.poll() is None and time.monotonic() < deadline:
+            victim = stop_a_busy_worker(driver)
+            time.sleep(0.01)
+        assert victim is not None, "no busy worker was seen before the run ended"
+        victim.kill()
+        _, stderr = run.communicate(timeout=900)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    assert run.returncode == 0, stderr[-3000:]
+    assert f"worker process {victim.pid} died (signal SIGKILL) running " in stderr, stderr[-3000:]
+    assert "running it again (retry 1 of" in stderr
+    assert folder_digest(killed) == folder_digest(clean)
+    assert phase_markers(killed) == phase_markers(clean)

@@ -37,6 +37,20 @@ def die_until(flag_dir: str, deaths: int) -> str:
     return "survived"
 
 
+def wait_for_file(path: str) -> str:
+    while not os.path.exists(path):
+        time.sleep(0.01)
+    return "went"
+
+
+def named(pid: int, name: str, timeout: float = 10) -> bool:
+    """Whether process ``pid`` is (or within ``timeout`` seconds becomes) named ``name``."""
+    deadline = time.monotonic() + timeout
+    while psutil.Process(pid).name() != name and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return psutil.Process(pid).name() == name
+
+
 def workers_of(pool: ForkedWorkers) -> set[int]:
     return {c.pid for c in psutil.Process().children()} & set(pool.pids)
 
@@ -77,18 +91,36 @@ def test_a_call_that_raises_comes_back_as_its_own_error_with_the_workers_traceba
         pool.close()
 
 
-def test_a_dead_worker_is_replaced_and_its_call_retried_until_the_retries_are_spent(tmp_path):
+def test_a_dead_worker_is_replaced_and_its_call_retried_until_the_retries_are_spent(tmp_path, caplog):
     pool = ForkedWorkers(1, max_retries=2)
     try:
-        survives = pool.submit(die_until, str(tmp_path), 2)  # dies twice, the 3rd attempt (2nd retry) lives
+        survives = pool.submit(die_until, str(tmp_path), 2, name="part 7")  # dies twice, lives on the 2nd retry
         pool.wait([survives])
         assert pool.result(survives) == "survived"
+        retries = [r.getMessage() for r in caplog.records if "died" in r.getMessage()]
+        assert len(retries) == 2 and all("(exit code 1) running part 7" in m for m in retries)
+        assert "retry 2 of 2" in retries[1]
         (tmp_path / "again").mkdir()
         dies = pool.submit(die_until, str(tmp_path / "again"), 3)
         pool.wait([dies])
-        with pytest.raises(WorkerDied, match="exit code 1"):
+        with pytest.raises(WorkerDied, match="running die_until died .exit code 1., 3 times"):
             pool.result(dies)
         assert len(list((tmp_path / "again").iterdir())) == 3
+    finally:
+        pool.close()
+
+
+def test_a_worker_is_named_busy_while_it_runs_a_call_and_idle_between_calls(tmp_path):
+    pool = ForkedWorkers(1)
+    try:
+        gate = tmp_path / "go"
+        waiting = pool.submit(wait_for_file, str(gate))
+        (pid,) = pool.pids
+        assert named(pid, "curate-task")  # it waits for the file: busy until the file exists
+        gate.touch()
+        pool.wait([waiting])
+        assert pool.result(waiting) == "went"
+        assert named(pid, "curate-idle")
     finally:
         pool.close()
 

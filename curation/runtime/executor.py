@@ -121,6 +121,7 @@ class PhaseRun:
     def __init__(self, phase: str, tasks: Sequence[Task], marker_dir: str, memory: int | None = None,
                  after: PhaseRun | None = None, per_task: Collection[str] = ()):
         self.start = time.perf_counter()
+        self.phase = phase
         self.ids = [t.task_id for t in tasks]
         if len(set(self.ids)) != len(self.ids):
             raise ValueError(f"phase {phase}: duplicate task ids")
@@ -168,7 +169,8 @@ class PhaseRun:
         self._unblocked.pop(task.task_id, None)
         marker = marker_path(self.marker_dir, task.task_id)
         if SETTINGS.forked is not None:
-            self.in_flight[SETTINGS.forked.submit(_run_and_mark, task, marker)] = task.task_id
+            handle = SETTINGS.forked.submit(_run_and_mark, task, marker, name=f"{self.phase} task {task.task_id}")
+            self.in_flight[handle] = task.task_id
             return
         import ray
 

@@ -9,30 +9,50 @@ stays the executor of clusters, where tasks must reach other machines.
 
 Each worker runs one call at a time, sent pickled over its pipe, and is kept from call to call. A
 worker that dies mid-call (segfault, out-of-memory kill) is replaced, and its call is run again up to
-``max_retries`` times, as Ray retries a task whose worker died; a call that raises is not retried.
+``max_retries`` times, as Ray retries a task whose worker died (a warning names the call); a call that
+raises is not retried. A worker is named ``curate-task`` while it runs a call and ``curate-idle``
+between calls (``ps``, ``top``), as Ray titles its workers after their task.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
+import logging
 import os
 import signal
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from multiprocessing.connection import Connection, Pipe, wait
 from typing import Any, NoReturn
+
+log = logging.getLogger(__name__)
+BUSY, IDLE = b"curate-task", b"curate-idle"
+"""A worker's process name while it runs a call, and between calls (at most 15 bytes: Linux's limit)."""
+PR_SET_PDEATHSIG, PR_SET_NAME = 1, 15
+
+
+@cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+def _prctl(option: int, value: int | bytes) -> bool:
+    """Linux's ``prctl``; False where it does not exist."""
+    prctl = getattr(_libc(), "prctl", None)
+    return prctl is not None and prctl(option, value) == 0
 
 
 def die_with_parent(parent: int) -> None:
     """Linux: the kernel kills this process when ``parent`` dies (a killed driver or worker leaves no
     orphan behind). Elsewhere (no ``prctl``) it does nothing."""
-    import ctypes
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
+    if not _prctl(PR_SET_PDEATHSIG, signal.SIGKILL):
         return
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
@@ -52,6 +72,7 @@ class _Worker:
 class _Call:
     fn: Callable[..., Any]
     args: tuple
+    name: str
     attempts: int = 0
     reply: tuple[str, Any] | None = None
 
@@ -67,8 +88,10 @@ def _serve(conn: Connection, parent: int, inherited: Iterable[Connection]) -> No
         gc.freeze()  # what the driver had: no collection walks (and copies) it again
         die_with_parent(parent)
         while True:
+            _prctl(PR_SET_NAME, IDLE)
             try:
                 fn, args = conn.recv()
+                _prctl(PR_SET_NAME, BUSY)
                 reply: tuple[str, Any] = ("ok", fn(*args))
             except EOFError:
                 break
@@ -108,9 +131,10 @@ class ForkedWorkers:
     def pids(self) -> list[int]:
         return [w.pid for w in self._idle] + list(self._busy)
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> int:
+    def submit(self, fn: Callable[..., Any], *args: Any, name: str | None = None) -> int:
+        """Queue ``fn(*args)``; ``name`` is how warnings and errors refer to the call (default: ``fn``'s)."""
         handle, self._next = self._next, self._next + 1
-        self._calls[handle] = _Call(fn, args)
+        self._calls[handle] = _Call(fn, args, name or getattr(fn, "__qualname__", repr(fn)))
         self._queue.append(handle)
         self._dispatch()
         return handle
@@ -184,9 +208,12 @@ class ForkedWorkers:
             pass
         status = _end(worker, kill=True)
         if call.attempts <= self.max_retries:
+            log.warning("worker process %d died (%s) running %s: running it again (retry %d of %d)",
+                        pid, status, call.name, call.attempts, self.max_retries)
             self._queue.appendleft(handle)
         else:
-            call.reply = ("error", WorkerDied(f"the worker process died ({status}), {call.attempts} times"))
+            call.reply = ("error", WorkerDied(f"the worker process running {call.name} died ({status}), "
+                                              f"{call.attempts} times"))
 
     def _fork(self) -> _Worker:
         ours, theirs = Pipe(duplex=True)
