@@ -80,7 +80,8 @@ from curation.runtime import executor
 from curation.runtime.executor import Task, run_tasks
 from curation.runtime.ray_session import MINIMAL_AGENT_PORTS, ray_session
 seen = {}
-def warm_up():
+def warm_up(forks_workers):
+    seen["forks_workers"] = forks_workers
     seen["thread"] = threading.current_thread().name
     seen["ray_ready_at_start"] = ray.is_initialized()
 def span(i):
@@ -132,6 +133,7 @@ def test_an_embedded_session_warms_up_while_ray_starts_and_stops_every_daemon():
                          timeout=120, check=True)
     seen = json.loads(out.stdout.strip().splitlines()[-1])
     assert seen["thread"] == "curation-warm-up" and seen["ray_ready_at_start"] is False
+    assert seen["forks_workers"] is False  # the tasks run in Ray's workers: the driver loads only its own
     assert not seen["monitor_ran"] and not seen["dashboard_head_ran"] and seen["agent_minimal"]
     assert seen["raylet_told_ports"] and seen["ports"] == [-1]
     assert seen["task_env"] == "1"
@@ -146,8 +148,8 @@ import psutil
 from curation.runtime.executor import Task, TaskFailed, run_tasks
 from curation.runtime.ray_session import ray_session
 loaded = {}
-def warm_up():
-    loaded["by"] = os.getpid()
+def warm_up(forks_workers):
+    loaded["by"] = os.getpid() if forks_workers else None
 def pid(i):
     time.sleep(0.2)
     return {"in": 1, "pid": os.getpid(), "warm": loaded.get("by")}

@@ -92,6 +92,11 @@ def phase_markers(run: Path) -> dict[str, dict]:
     return out
 
 
+def run_statistics(run: Path) -> dict[str, dict]:
+    """The run's statistics files that hold no timings."""
+    return {name: fs.read_json(str(run / "stats" / f"{name}.json")) for name in ("documents", "shards", "dedup")}
+
+
 @pytest.mark.ray
 @pytest.mark.slow
 def test_in_process_forked_and_ray_runs_are_equal_and_each_resumes_the_others(crawl, tmp_path):
@@ -105,6 +110,8 @@ def test_in_process_forked_and_ray_runs_are_equal_and_each_resumes_the_others(cr
     assert first["manifest"]["phases"][0]["tasks"] > 1
     assert folder_digest(local) == folder_digest(forked) == folder_digest(on_ray)
     assert phase_markers(local) == phase_markers(forked) == phase_markers(on_ray)
+    # the run statistics, computed in the driver, on the forked workers and on Ray
+    assert run_statistics(local) == run_statistics(forked) == run_statistics(on_ray)
 
     # A finished run resumed by another executor redoes nothing.
     for run, executor in ((local, "ray"), (forked, "local"), (on_ray, "processes")):

@@ -3,6 +3,10 @@ their reason; every other page is extracted exactly as without the gates."""
 
 from __future__ import annotations
 
+import os
+import time
+
+import psutil
 import pyarrow as pa
 
 from curation.config import parse_config
@@ -95,8 +99,6 @@ def test_an_unsure_first_look_gets_a_second_look_at_the_whole_text():
 
 def test_workers_starting_together_parse_the_blocklist_once(monkeypatch, tmp_path):
     """The URL gate loads UT1 in every worker; on a cold machine one parses, the others wait and load."""
-    import os
-    import time
 
     from curation.filters import url
 
@@ -120,6 +122,35 @@ def test_workers_starting_together_parse_the_blocklist_once(monkeypatch, tmp_pat
         pids.append(pid)
     assert all(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0 for pid in pids)
     assert len(log.read_text().split()) == 1
+
+
+def test_the_lists_parsed_aside_are_parsed_by_a_child_while_the_body_runs(tmp_path, monkeypatch):
+    """``ut1_parsed_aside``: a forked child parses into the cache while this process goes on; this process
+    then maps the child's lists and parses nothing itself; with the lists cached, no child is forked."""
+    from curation.filters import url
+
+    log = tmp_path / "parsed"
+
+    def slow_parse(out):
+        with open(log, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        time.sleep(0.5)
+        out.write(b"b.example\na.example\n")
+        return ["blocked.example/page"]
+
+    monkeypatch.setenv("CURATION_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(url, "_parse_ut1", slow_parse)
+    started = time.monotonic()
+    with url.ut1_parsed_aside():
+        body_ran_after = time.monotonic() - started
+    domains, urls = url.ut1_lists()
+    assert body_ran_after < 0.4  # the body did not wait for the parse
+    assert domains[:] == b"a.example\nb.example" and urls == {"blocked.example/page"}
+    parsers = log.read_text().split()
+    assert len(parsers) == 1 and int(parsers[0]) != os.getpid()
+    others = {c.pid for c in psutil.Process().children()}  # e.g. an isolated extraction child of another test
+    with url.ut1_parsed_aside():
+        assert {c.pid for c in psutil.Process().children()} == others
 
 
 def test_blocked_domains_are_searched_in_place_as_a_set_of_the_lines_would_answer(tmp_path, monkeypatch):

@@ -38,11 +38,16 @@ def fast_element_lookup() -> Any:
 
 
 def _load_trafilatura() -> Any:
+    import trafilatura.external
     import trafilatura.utils
 
     trafilatura.utils.HTML_PARSER.set_element_class_lookup(fast_element_lookup())
     xpath_python.install("trafilatura")  # its element filters as Python functions
     xpath_guards.install("trafilatura")  # the regex tests of the XPath expressions left
+    # justext's stoplists, which trafilatura reads on its first fallback to justext (0.2 s): loaded here, a
+    # worker's isolated extraction child and the workers forked from a driver that loaded them inherit them
+    if trafilatura.external.JT_STOPLIST is None:
+        trafilatura.external.jt_stoplist_init()
     return trafilatura
 
 

@@ -22,7 +22,8 @@ import re
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
 from typing import BinaryIO
@@ -166,6 +167,36 @@ def _save_ut1(root: Path, folder: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _ut1_cache() -> tuple[Path, Path]:
+    """(cache root, the folder of this asset's parsed lists)."""
+    stat = os.stat(asset("url_filterblacklistsv0_3_0.tar.gz"))
+    root = Path(os.environ.get("CURATION_CACHE") or Path.home() / ".cache" / "curation")
+    return root, root / f"ut1-lines-{stat.st_size}-{int(stat.st_mtime)}"
+
+
+@contextmanager
+def ut1_parsed_aside() -> Iterator[None]:
+    """Parse the UT1 lists into the on-disk cache in a forked child while the body runs, when they are
+    not cached yet: the parse is decompression on one core (~0.4 s), which the body's own loads would
+    otherwise wait for. ``ut1_lists`` after the body maps the child's result (or, had the child
+    failed, parses them itself; its lock makes it wait for a child still parsing)."""
+    if not hasattr(os, "fork") or _ut1_cache()[1].is_dir():  # renamed into place whole: there is parsed
+        yield
+        return
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child's work shows in the cache it leaves
+        code = 1
+        try:
+            ut1_lists()
+            code = 0
+        finally:
+            os._exit(code)
+    try:
+        yield
+    finally:
+        os.waitpid(pid, 0)
+
+
 def ut1_lists() -> tuple[bytes | mmap.mmap, set[str]]:
     """The UT1 lists (domains as sorted lines), parsed once per machine and cached on disk (parsing
     takes ~0.5 CPU-seconds, most of it decompression; loading maps the file).
@@ -174,9 +205,7 @@ def ut1_lists() -> tuple[bytes | mmap.mmap, set[str]]:
     Workers starting together on a cold machine take a file lock: one parses, the others wait and
     load its result. Where the cache cannot be written the lists are parsed in memory.
     """
-    stat = os.stat(asset("url_filterblacklistsv0_3_0.tar.gz"))
-    root = Path(os.environ.get("CURATION_CACHE") or Path.home() / ".cache" / "curation")
-    folder = root / f"ut1-lines-{stat.st_size}-{int(stat.st_mtime)}"
+    root, folder = _ut1_cache()
     found = _load_ut1(folder)
     if found is not None:
         return found

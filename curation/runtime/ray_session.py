@@ -44,7 +44,7 @@ def ray_session(
     *,
     env: Mapping[str, str] | None = None,
     shared_paths: Sequence[tuple[str, str]] = (),
-    warm_up: Callable[[], object] | None = None,
+    warm_up: Callable[[bool], object] | None = None,
 ) -> Iterator[None]:
     """Run the body with the executor on Ray, on forked worker processes or in-process (see
     ``where_tasks_run``); shut Ray down afterwards only if we started it.
@@ -53,15 +53,15 @@ def ray_session(
     pairs every node must see the same, e.g. the run folder; a local one on a cluster of several
     nodes is refused unless ``runtime.shared_filesystem`` says it is mounted everywhere. ``warm_up``:
     work that would otherwise be waited for later (an on-disk cache this machine's workers load, the
-    driver's own loads): done while an embedded Ray starts (see ``start_ray``), and before the forked
-    workers fork, so that they inherit it.
+    driver's own loads), called with whether the tasks run in workers forked from this process: then
+    before they fork, so that they inherit it; on Ray while an embedded Ray starts (see ``start_ray``).
     """
     previous = (executor.SETTINGS.use_ray, executor.SETTINGS.max_in_flight)
     where = where_tasks_run(runtime)
     embedded = where == "ray" and starts_embedded(runtime)  # Ray's CPUs are this run's to fill
     if where == "processes" and warm_up is not None:
-        warm_up_or_warn(warm_up)
-    started = where == "ray" and start_ray(runtime, env, warm_up)
+        warm_up_or_warn(lambda: warm_up(True))
+    started = where == "ray" and start_ray(runtime, env, None if warm_up is None else lambda: warm_up(False))
     try:
         if where == "local":
             workers = 1
