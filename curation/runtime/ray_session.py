@@ -54,7 +54,8 @@ def ray_session(
     nodes is refused unless ``runtime.shared_filesystem`` says it is mounted everywhere. ``warm_up``:
     work that would otherwise be waited for later (an on-disk cache this machine's workers load, the
     driver's own loads), called with whether the tasks run in workers forked from this process: then
-    before they fork, so that they inherit it; on Ray while an embedded Ray starts (see ``start_ray``).
+    before they fork, so that they inherit it; on Ray while an embedded Ray starts (see ``start_ray``);
+    not at all when the tasks run in this process, whose first tasks load what they need.
     """
     previous = (executor.SETTINGS.use_ray, executor.SETTINGS.max_in_flight)
     where = where_tasks_run(runtime)
