@@ -149,5 +149,5 @@ def run_pipeline(config: PipelineConfig, run_dir: str) -> dict[str, Any]:
             outputs["shards"] = stage("pack").phase_module().run(ctx, parts)
         manifest = ctx.manifest({"versions": versions(), "outputs": outputs})
         fs.write_json(fs.join(run_dir, "manifest.json"), manifest)
-        compute_run_stats(run_dir)  # inside the session: per-file summaries run as Ray tasks
+        compute_run_stats(run_dir)  # inside the session: per-file summaries run where the tasks run
     return manifest
