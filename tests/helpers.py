@@ -18,6 +18,7 @@ from pathlib import Path
 import psutil
 
 BIN = Path(sys.executable).parent
+QUICKSTART = Path(__file__).parents[1] / "configs" / "quickstart.yaml"
 
 
 def free_port() -> int:
@@ -90,3 +91,27 @@ def folder_digest(root: Path, folders=("docs", "rejects", "shards")) -> dict[str
             if path.is_file():
                 out[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
+
+
+def run_args(crawl: Path | str, out: Path | str, *extra: str) -> list[str]:
+    """``curate run`` of ``configs/quickstart.yaml`` with small tasks, so that the run has many of them to
+    finish, kill and resume."""
+    return ["run", str(QUICKSTART), "--input", str(crawl), "--output", str(out),
+            "--set", "input.split_bytes=60000", "--set", "runtime.progress=false", *extra]
+
+
+def start_run(crawl: Path, out: Path, *extra: str, env: dict | None = None) -> subprocess.Popen:
+    """``run_args`` started in its own session (so that a test can kill its whole process group), stderr piped."""
+    return subprocess.Popen([str(BIN / "curate"), *run_args(crawl, out), *extra], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def wait_for(condition, proc: subprocess.Popen, timeout: float = 600):
+    """Poll ``condition()`` until it returns something truthy, or the run ends."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.05)
+    return None

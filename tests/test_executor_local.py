@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
@@ -19,9 +18,9 @@ from curation.config import load_config
 from curation.io import fs
 from curation.runtime.ray_session import where_tasks_run
 from curation.testing import write_sample_crawl
-from helpers import BIN, folder_digest
+from helpers import QUICKSTART, folder_digest, start_run, wait_for
 
-CONFIG = Path(__file__).parents[1] / "configs" / "quickstart.yaml"
+CONFIG = QUICKSTART
 
 
 @pytest.mark.parametrize(
@@ -145,15 +144,10 @@ def stop_a_busy_worker(driver: psutil.Process) -> psutil.Process | None:
 def test_a_forked_worker_killed_mid_task_is_replaced_and_the_task_retried_with_the_same_result(crawl, tmp_path):
     clean, killed = tmp_path / "clean", tmp_path / "killed"
     run_in_subprocess(crawl, clean, "runtime.workers=1")
-    run = subprocess.Popen([str(BIN / "curate"), "run", str(CONFIG), "--input", str(crawl), "--output", str(killed),
-                            "--set", "input.split_bytes=60000", "--set", "runtime.progress=false",
-                            "--set", "runtime.workers=2", "--set", "runtime.executor=processes"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    run = start_run(crawl, killed, "--set", "runtime.workers=2", "--set", "runtime.executor=processes")
     try:
-        driver, victim, deadline = psutil.Process(run.pid), None, time.monotonic() + 300
-        while victim is None and run.poll() is None and time.monotonic() < deadline:
-            victim = stop_a_busy_worker(driver)
-            time.sleep(0.01)
+        driver = psutil.Process(run.pid)
+        victim = wait_for(lambda: stop_a_busy_worker(driver), run, timeout=300)
         assert victim is not None, "no busy worker was seen before the run ended"
         victim.kill()
         _, stderr = run.communicate(timeout=900)

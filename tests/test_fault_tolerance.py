@@ -20,11 +20,11 @@ import pytest
 
 from curation.io import fs
 from curation.testing import write_sample_crawl
-from helpers import BIN, TASK_FUNCTION, folder_digest, ray_head_cluster, runs_pipeline_task
+from helpers import (BIN, TASK_FUNCTION, folder_digest, ray_head_cluster, run_args, runs_pipeline_task, start_run,
+                     wait_for)
 from quota_fs import plugin_dir, used_bytes
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
-CONFIG = Path(__file__).parents[1] / "configs" / "quickstart.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +36,6 @@ def crawl(tmp_path_factory) -> Path:
 
 def curate(*args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "curate"), *args], capture_output=True, text=True, **kwargs)
-
-
-def run_args(crawl: Path, out: Path, *extra: str) -> list[str]:
-    # Small tasks so the run has many of them to finish, kill and resume.
-    return ["run", str(CONFIG), "--input", str(crawl), "--output", str(out),
-            "--set", "input.split_bytes=60000", "--set", "runtime.progress=false", *extra]
 
 
 @pytest.fixture(scope="module")
@@ -80,22 +74,6 @@ def test_job_submitted_to_a_real_cluster(crawl, cluster, tmp_path):
     extract = manifest["phases"][0]
     assert extract["name"] == "extract" and extract["tasks"] > 1 and extract["out"] > 0
     assert list((out / "docs").glob("*.parquet"))
-
-
-def start_run(crawl: Path, out: Path, *extra: str, env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen([str(BIN / "curate"), *run_args(crawl, out), *extra], start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-
-
-def wait_for(condition, proc: subprocess.Popen, timeout: float = 600):
-    """Poll ``condition()`` until it returns something truthy, or the run ends."""
-    deadline = time.time() + timeout
-    while time.time() < deadline and proc.poll() is None:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    return None
 
 
 def test_driver_killed_mid_run_resumes_to_the_clean_result(crawl, clean_run, tmp_path):
