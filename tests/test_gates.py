@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
 
 import psutil
 import pyarrow as pa
@@ -97,22 +100,28 @@ def test_an_unsure_first_look_gets_a_second_look_at_the_whole_text():
     assert docs.num_rows == 1 and rejects.num_rows == 0
 
 
+def slow_ut1_parse(log: Path) -> Callable[[BinaryIO], list[str]]:
+    """A stand-in for UT1's parse that takes 0.5 s (others arrive while it parses), appends its pid to
+    ``log``, and writes two unsorted domains (the cache holds them sorted) and one URL."""
+
+    def parse(out: BinaryIO) -> list[str]:
+        with open(log, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        time.sleep(0.5)
+        out.write(b"b.example\na.example\n")
+        return ["blocked.example/page"]
+
+    return parse
+
+
 def test_workers_starting_together_parse_the_blocklist_once(monkeypatch, tmp_path):
     """The URL gate loads UT1 in every worker; on a cold machine one parses, the others wait and load."""
 
     from curation.filters import url
 
     log = tmp_path / "parsed"
-
-    def slow_parse(out):
-        with open(log, "a") as f:
-            f.write(f"{os.getpid()}\n")
-        time.sleep(0.5)  # the others arrive while this one parses
-        out.write(b"b.example\na.example\n")  # not sorted: the cache holds it sorted
-        return ["blocked.example/page"]
-
     monkeypatch.setenv("CURATION_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(url, "_parse_ut1", slow_parse)
+    monkeypatch.setattr(url, "_parse_ut1", slow_ut1_parse(log))
     pids = []
     for _ in range(3):
         pid = os.fork()
@@ -130,16 +139,8 @@ def test_the_lists_parsed_aside_are_parsed_by_a_child_while_the_body_runs(tmp_pa
     from curation.filters import url
 
     log = tmp_path / "parsed"
-
-    def slow_parse(out):
-        with open(log, "a") as f:
-            f.write(f"{os.getpid()}\n")
-        time.sleep(0.5)
-        out.write(b"b.example\na.example\n")
-        return ["blocked.example/page"]
-
     monkeypatch.setenv("CURATION_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(url, "_parse_ut1", slow_parse)
+    monkeypatch.setattr(url, "_parse_ut1", slow_ut1_parse(log))
     started = time.monotonic()
     with url.ut1_parsed_aside():
         body_ran_after = time.monotonic() - started
