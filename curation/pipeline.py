@@ -52,6 +52,12 @@ def extract_task(
     return {"in": kept.num_rows + sum(rejected.values()), "out": kept.num_rows, "rejected": rejected, **other}
 
 
+def extraction_gates(cfg: PipelineConfig) -> Gates | None:
+    """The gates before extraction (settings only): the filters' URL and language rules, None when none applies."""
+    gates = Gates(cfg.extract.gates, cfg.filters, load=False)
+    return gates if gates.active else None
+
+
 def extract_phase(ctx: RunContext, tasks: list[Any] | None = None, wait: bool = True) -> list[str]:
     """Read and extract every input task (default: all tasks planned from ``input``). Without ``wait``, the
     next phase's per-part tasks start as each part is extracted (``RunContext.start_phase``): the
@@ -59,10 +65,9 @@ def extract_phase(ctx: RunContext, tasks: list[Any] | None = None, wait: bool = 
     cfg: PipelineConfig = ctx.config
     tasks = plan_input_tasks(cfg.input) if tasks is None else tasks
     described = [dataclasses.asdict(t) if dataclasses.is_dataclass(t) else repr(t) for t in tasks]
-    gates = Gates(cfg.extract.gates, cfg.filters, load=False)  # the gates apply the filters' URL and language rules
-    filters = cfg.filters if gates.active else None
+    gates = extraction_gates(cfg)
+    filters = cfg.filters if gates else None
     gated_by = filters and {**gates.settings(), "url": filters.url.model_dump(), "lid_model": filters.lid.model_path}
-    gates = gates if filters else None
     fp = ctx.fingerprint("extract", cfg.input.model_dump(), cfg.extract.model_dump(), described, gated_by)
     out_dir = ctx.work_dir("extract", fp)
     kwargs = {"input_cfg": cfg.input, "extract_cfg": cfg.extract, "gates": gates, "out_dir": out_dir}
@@ -110,8 +115,7 @@ def warm_up(config: PipelineConfig, forks_workers: bool) -> None:
     if url_lists:
         ut1_lists()
     if forks_workers and config.extract.enabled:
-        settings = Gates(config.extract.gates, config.filters, load=False)
-        gates = Extractor(config.extract, settings if settings.active else None).gates()  # UT1 lists, lid
+        gates = Extractor(config.extract, extraction_gates(config)).gates()  # UT1 lists, lid
         if gates is not None:
             gates.check_url("https://example.com/")  # tldextract builds its suffix trie on first use (0.12 s)
 
