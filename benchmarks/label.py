@@ -64,10 +64,9 @@ from classifiers.prompts import (  # noqa: E402
     DOMAIN_TAXONOMY,
     DOMAINS,
     LLAMA3_QUALITY_BINARY,
-    QUALITY_EXAMPLES,
+    QUALITY_QUESTION,
     QUALITY_REQUIREMENTS,
     Prompt,
-    few_shot,
 )
 from classifiers.synthetic import make_corpus  # noqa: E402
 from curation.io import fs  # noqa: E402
@@ -83,9 +82,9 @@ QUALITY_V1 = Prompt(  # llama3_quality@1, the anchor of the label-quality compar
     answer_key="answer", labels=("yes", "no"), threshold=0.5,
 )  # fmt: skip
 QUALITY_V2 = replace(  # llama3_quality@2: version 3's examples under the quality-requirements question
-    LLAMA3_QUALITY_BINARY, version="2",
-    template="Does each document meet the quality requirements (coherent, informative prose, code or maths; not spam, "
-    "ads, links, menus or lists)?\n\n" + few_shot(QUALITY_EXAMPLES, "Answer:") + "Document:\n<<<\n{text}\n>>>",
+    LLAMA3_QUALITY_BINARY, version="2", template=LLAMA3_QUALITY_BINARY.template.replace(QUALITY_QUESTION,
+    "Does each document meet the quality requirements (coherent, informative prose, code or maths; not spam, ads, "
+    "links, menus or lists)?", 1),
 )  # fmt: skip
 
 
